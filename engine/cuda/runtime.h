@@ -1,0 +1,21 @@
+#pragma once
+// The CUDA runtime calls the engine needs, behind plain functions so that the rest of the engine compiles without
+// CUDA headers. runtime.cu implements them with cudart; runtime_none.cpp (CPU-only builds) throws kiln::Error.
+#include <cstddef>
+#include <string>
+
+#include "kiln/device.h"
+
+namespace kiln::cuda {
+
+void* allocate(std::size_t bytes, int device_index);
+void release(void* pointer, int device_index) noexcept;
+// Copies between any two devices (CPU or CUDA); synchronous.
+void copy(void* destination, Device destination_device, const void* source, Device source_device, std::size_t bytes);
+// Sets every 32-bit word of [pointer, pointer + count) to `bits` (float fills).
+void fill32(void* pointer, std::size_t count, unsigned bits, int device_index);
+void fill64(void* pointer, std::size_t count, unsigned long long bits, int device_index);
+// Version strings of the libraries kiln was built with, or "CPU only".
+std::string build_versions();
+
+}  // namespace kiln::cuda

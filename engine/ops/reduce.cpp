@@ -1,0 +1,33 @@
+#include "kiln/ops/reduce.h"
+
+#include "engine/ops/dispatch.h"
+#include "kernels/reduce.h"
+#include "kiln/autograd.h"
+
+namespace kiln {
+namespace {
+
+Tensor sum_scaled(const char* op, const Tensor& x, double factor) {
+  KILN_CHECK(x.defined(), op, ": undefined input");
+  ops::require_cpu(op, x);
+  Tensor out = Tensor::empty({}, x.dtype(), x.device());
+  ops::dispatch_float(op, x, [&]<class T>() {
+    *out.data<T>() = static_cast<T>(static_cast<double>(kernels::cpu::sum(x.data<T>(), x.numel())) * factor);
+  });
+  const Shape shape = x.shape();
+  record(out, op, {x}, [shape, factor](const Tensor& grad, const std::vector<bool>&) {
+    return std::vector<Tensor>{Tensor::full(shape, grad.item() * factor, grad.dtype(), grad.device())};
+  });
+  return out;
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x) { return sum_scaled("sum", x, 1.0); }
+
+Tensor mean(const Tensor& x) {
+  KILN_CHECK(x.defined() && x.numel() > 0, "mean: input is empty (", describe(x), ")");
+  return sum_scaled("mean", x, 1.0 / static_cast<double>(x.numel()));
+}
+
+}  // namespace kiln

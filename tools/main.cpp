@@ -1,0 +1,22 @@
+// The kiln program: one executable, one subcommand per file under tools/.
+#include <iostream>
+
+#include "kiln/device.h"
+#include "tools/cli.h"
+
+namespace {
+
+int devices_command(const kiln::cli::Arguments&) {
+  std::cout << kiln::cuda_status_line() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using kiln::cli::Command;
+  const std::vector<Command> commands = {
+      Command("devices", "show the CUDA devices kiln can use (or why none)", {}, devices_command),
+  };
+  return kiln::cli::run_program(commands, std::vector<std::string>(argv + 1, argv + argc));
+}
