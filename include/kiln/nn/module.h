@@ -41,7 +41,7 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
-  // Moves parameters and buffers (in place: tensors handed out before keep pointing at the old device).
+  // Moves parameters and buffers in place (their storage is swapped), so every handle to them sees the new device.
   void to(Device device);
   void zero_grad();
 
