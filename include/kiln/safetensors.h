@@ -1,6 +1,8 @@
 #pragma once
 // Reading and writing the safetensors format: 8-byte little-endian header length, a JSON header naming each tensor's
 // dtype, shape and byte range, then the raw little-endian data. Writes are atomic (temporary file + rename).
+// Loading validates the whole header (sizes, offsets, dtypes) before reading data and throws kiln::Error naming the
+// file and the problem.
 #include <map>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@ namespace kiln {
 struct SafetensorsFile {
   std::vector<std::pair<std::string, Tensor>> tensors;  // in file order, on the CPU
   std::map<std::string, std::string> metadata;          // "__metadata__"
+  std::vector<std::string> skipped;  // tensors of dtypes kiln cannot hold (e.g. I64 num_batches_tracked), not loaded
   const Tensor& at(const std::string& name) const;      // throws naming the missing tensor
   bool contains(const std::string& name) const;
 };
