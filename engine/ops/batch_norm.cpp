@@ -1,0 +1,76 @@
+// Batch normalisation: argument checks, mode handling and the backward, on top of kernels/batch_norm.
+#include "kiln/ops/batch_norm.h"
+
+#include <algorithm>
+
+#include "engine/ops/dispatch.h"
+#include "kernels/batch_norm.h"
+#include "kiln/autograd.h"
+
+namespace kiln {
+namespace {
+
+void check_channel_vector(const char* name, const Tensor& vector, const Tensor& x) {
+  ops::check_rank("batch_norm", name, vector, 1);
+  KILN_CHECK(vector.size(0) == x.size(1), "batch_norm: ", name, " ", shape_str(vector.shape()), " does not match the ",
+             x.size(1), " channels of x ", shape_str(x.shape()));
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                  const Tensor& running_var, const BatchNormOptions& options) {
+  KILN_CHECK(x.defined() && (x.dim() == 2 || x.dim() == 4), "batch_norm: x must be [N, C] or [N, C, H, W], got ",
+             x.defined() ? describe(x) : "an undefined tensor");
+  check_channel_vector("gamma", gamma, x);
+  check_channel_vector("beta", beta, x);
+  check_channel_vector("running_mean", running_mean, x);
+  check_channel_vector("running_var", running_var, x);
+  ops::check_same_device_dtype("batch_norm", {&x, &gamma, &beta, &running_mean, &running_var});
+  ops::require_cpu("batch_norm", x);
+  const std::int64_t outer = x.size(0), channels = x.size(1);
+  const std::int64_t inner = x.numel() / std::max<std::int64_t>(1, outer * channels);
+  const bool batch_statistics = options.mode == BatchNormMode::train;
+  KILN_CHECK(!batch_statistics || outer * inner > 1,
+             "batch_norm: train mode needs more than one value per channel, got input shape ", shape_str(x.shape()));
+
+  // The statistics x is normalised with: fresh batch ones in train mode, otherwise a copy of the running ones (so a
+  // later in-place update of the buffers cannot change this op's backward).
+  Tensor mean, variance;
+  if (batch_statistics) {
+    mean = Tensor::empty({channels}, x.dtype(), x.device());
+    variance = Tensor::empty({channels}, x.dtype(), x.device());
+    ops::dispatch_float("batch_norm", x, [&]<class T>() {
+      kernels::cpu::batch_norm_statistics(x.data<T>(), mean.data<T>(), variance.data<T>(), running_mean.data<T>(),
+                                          running_var.data<T>(), outer, channels, inner, options.momentum);
+    });
+  } else {
+    mean = running_mean.detach().clone();
+    variance = running_var.detach().clone();
+  }
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  const double eps = options.eps;
+  ops::dispatch_float("batch_norm", x, [&]<class T>() {
+    kernels::cpu::batch_norm_forward(x.data<T>(), mean.data<T>(), variance.data<T>(), gamma.data<T>(),
+                                     beta.data<T>(), y.data<T>(), outer, channels, inner, eps);
+  });
+  record(y, "batch_norm", {x, gamma, beta},
+         [=](const Tensor& dy, const std::vector<bool>& needs) {
+           std::vector<Tensor> gradients(3);
+           if (needs[0]) gradients[0] = Tensor::empty(x.shape(), x.dtype(), x.device());
+           if (needs[1]) gradients[1] = Tensor::empty({channels}, x.dtype(), x.device());
+           if (needs[2]) gradients[2] = Tensor::empty({channels}, x.dtype(), x.device());
+           ops::dispatch_float("batch_norm", x, [&]<class T>() {
+             const auto out = [&](std::size_t which) {
+               return gradients[which].defined() ? gradients[which].data<T>() : nullptr;
+             };
+             kernels::cpu::batch_norm_backward(x.data<T>(), dy.data<T>(), mean.data<T>(), variance.data<T>(),
+                                               gamma.data<T>(), out(0), out(1), out(2), outer, channels, inner, eps,
+                                               batch_statistics);
+           });
+           return gradients;
+         });
+  return y;
+}
+
+}  // namespace kiln

@@ -1,0 +1,77 @@
+// Losses: cross-entropy's argument and target checks, the mean over counted positions, and the fused backward.
+#include "kiln/ops/loss.h"
+
+#include <string>
+
+#include "engine/ops/dispatch.h"
+#include "kernels/cross_entropy.h"
+#include "kiln/autograd.h"
+
+namespace kiln {
+namespace {
+
+// "[1, 0, 2]": the multi-index of flat position `flat` in `shape`.
+std::string position_str(std::int64_t flat, const Shape& shape) {
+  Shape index(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    index[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return shape_str(index);
+}
+
+// Throws on a target outside [0, classes) that is not ignore_index; returns how many targets count.
+std::int64_t count_targets(const Tensor& targets, std::int64_t classes, std::int32_t ignore_index) {
+  const std::int32_t* values = targets.data<std::int32_t>();
+  std::int64_t counted = 0;
+  for (std::int64_t i = 0; i < targets.numel(); ++i) {
+    const std::int32_t target = values[i];
+    if (target == ignore_index) continue;
+    KILN_CHECK(target >= 0 && target < classes, "cross_entropy: target ", target, " at ",
+               position_str(i, targets.shape()), " of targets ", shape_str(targets.shape()), " is outside [0, ",
+               classes, ") and is not ignore_index ", ignore_index);
+    ++counted;
+  }
+  return counted;
+}
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, std::int32_t ignore_index) {
+  KILN_CHECK(logits.defined() && (logits.dim() == 2 || logits.dim() == 4),
+             "cross_entropy: logits must be [N, C] or [N, C, H, W], got ",
+             logits.defined() ? describe(logits) : "an undefined tensor");
+  KILN_CHECK(targets.defined() && targets.dtype() == DType::i32, "cross_entropy: targets must be int32, got ",
+             targets.defined() ? describe(targets) : "an undefined tensor");
+  Shape expected_targets = logits.shape();
+  expected_targets.erase(expected_targets.begin() + 1);  // the class dimension
+  KILN_CHECK(targets.shape() == expected_targets, "cross_entropy: targets ", shape_str(targets.shape()),
+             " do not match logits ", shape_str(logits.shape()), " (expected targets ", shape_str(expected_targets),
+             ")");
+  ops::require_cpu("cross_entropy", logits);
+  ops::require_cpu("cross_entropy", targets);
+  const std::int64_t outer = logits.size(0), classes = logits.size(1);
+  KILN_CHECK(classes > 0, "cross_entropy: logits ", shape_str(logits.shape()), " have no classes");
+  const std::int64_t inner = outer == 0 ? 0 : targets.numel() / outer;
+  const std::int64_t counted = count_targets(targets, classes, ignore_index);
+  // All targets ignored: nothing to average, so the loss and its gradient are 0.
+  const double per_position = counted > 0 ? 1.0 / static_cast<double>(counted) : 0.0;
+
+  Tensor loss = Tensor::empty({}, logits.dtype(), logits.device());
+  ops::dispatch_float("cross_entropy", logits, [&]<class T>() {
+    const double total = kernels::cpu::cross_entropy_loss_sum(logits.data<T>(), targets.data<std::int32_t>(), outer,
+                                                               classes, inner, ignore_index);
+    *loss.data<T>() = static_cast<T>(total * per_position);
+  });
+  record(loss, "cross_entropy", {logits}, [=](const Tensor& grad, const std::vector<bool>&) {
+    Tensor dlogits = Tensor::empty(logits.shape(), logits.dtype(), logits.device());
+    ops::dispatch_float("cross_entropy", logits, [&]<class T>() {
+      kernels::cpu::cross_entropy_backward(logits.data<T>(), targets.data<std::int32_t>(), dlogits.data<T>(), outer,
+                                           classes, inner, ignore_index, grad.item() * per_position);
+    });
+    return std::vector<Tensor>{dlogits};
+  });
+  return loss;
+}
+
+}  // namespace kiln

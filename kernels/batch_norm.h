@@ -1,0 +1,29 @@
+#pragma once
+// Batch normalisation kernels over x [outer, channels, inner] ([N, C] is inner 1, [N, C, H, W] is inner H*W), each
+// channel normalised over its outer * inner values. Per-channel arrays (mean, variance, gamma, ...) have `channels`
+// entries. Statistics accumulate in double.
+#include <cstdint>
+
+namespace kiln::kernels::cpu {
+
+// Batch mean and biased variance per channel, written to mean and variance; then, PyTorch's convention,
+// running = (1 - momentum) * running + momentum * batch with the unbiased variance (count / (count - 1)).
+// Needs count = outer * inner > 1.
+template <class T>
+void batch_norm_statistics(const T* x, T* mean, T* variance, T* running_mean, T* running_var, std::int64_t outer,
+                           std::int64_t channels, std::int64_t inner, double momentum);
+
+// y = (x - mean[c]) / sqrt(variance[c] + eps) * gamma[c] + beta[c]
+template <class T>
+void batch_norm_forward(const T* x, const T* mean, const T* variance, const T* gamma, const T* beta, T* y,
+                        std::int64_t outer, std::int64_t channels, std::int64_t inner, double eps);
+
+// Gradients of batch_norm_forward given dy. batch_statistics: mean and variance were computed from x (train mode),
+// so dx also carries their gradient; otherwise they are constants (eval, frozen). dx, dgamma, dbeta may each be null
+// when not wanted.
+template <class T>
+void batch_norm_backward(const T* x, const T* dy, const T* mean, const T* variance, const T* gamma, T* dx, T* dgamma,
+                         T* dbeta, std::int64_t outer, std::int64_t channels, std::int64_t inner, double eps,
+                         bool batch_statistics);
+
+}  // namespace kiln::kernels::cpu
