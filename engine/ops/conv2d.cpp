@@ -1,0 +1,64 @@
+// conv2d: shape checks, dispatch to kernels/conv2d, backward through the same kernels.
+#include "kiln/ops/conv.h"
+
+#include "engine/ops/dispatch.h"
+#include "kernels/conv2d.h"
+#include "kernels/elementwise.h"
+#include "kiln/autograd.h"
+
+namespace kiln {
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& options) {
+  ops::check_rank("conv2d", "input", x, 4);
+  ops::check_rank("conv2d", "weight", weight, 4);
+  const std::int64_t batch = x.size(0), out_channels = weight.size(0);
+  KILN_CHECK(x.size(1) == weight.size(1), "conv2d: input ", shape_str(x.shape()), " has ", x.size(1),
+             " channels but weight ", shape_str(weight.shape()), " expects ", weight.size(1));
+  KILN_CHECK(options.stride_h > 0 && options.stride_w > 0 && options.pad_h >= 0 && options.pad_w >= 0,
+             "conv2d: stride must be positive and padding non-negative, got stride (", options.stride_h, ", ",
+             options.stride_w, ") and padding (", options.pad_h, ", ", options.pad_w, ")");
+  KILN_CHECK(x.size(2) + 2 * options.pad_h >= weight.size(2) && x.size(3) + 2 * options.pad_w >= weight.size(3),
+             "conv2d: output size would be <= 0: input ", shape_str(x.shape()), " with padding (", options.pad_h,
+             ", ", options.pad_w, ") is smaller than the kernel of weight ", shape_str(weight.shape()));
+  if (bias.defined()) {
+    ops::check_rank("conv2d", "bias", bias, 1);
+    KILN_CHECK(bias.size(0) == out_channels, "conv2d: bias ", shape_str(bias.shape()), " does not match the ",
+               out_channels, " output channels of weight ", shape_str(weight.shape()));
+  }
+  ops::check_same_device_dtype("conv2d", {&x, &weight, &bias});
+  ops::require_cpu("conv2d", x);
+
+  const kernels::cpu::Conv2dGeometry geometry{x.size(1),        x.size(2),        x.size(3),     weight.size(2),
+                                              weight.size(3),   options.stride_h, options.stride_w, options.pad_h,
+                                              options.pad_w};
+  Tensor y = Tensor::empty({batch, out_channels, geometry.out_height(), geometry.out_width()}, x.dtype(), x.device());
+  ops::dispatch_float("conv2d", x, [&]<class T>() {
+    kernels::cpu::conv2d_forward(x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
+                                 y.data<T>(), batch, out_channels, geometry);
+  });
+  record(y, "conv2d", {x, weight, bias},
+         [x, weight, geometry, batch, out_channels](const Tensor& dy, const std::vector<bool>& needs) {
+           Tensor dx, dweight, dbias;
+           ops::dispatch_float("conv2d", dy, [&]<class T>() {
+             if (needs[0]) {
+               dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+               kernels::cpu::conv2d_backward_data(dy.data<T>(), weight.data<T>(), dx.data<T>(), batch, out_channels,
+                                                  geometry);
+             }
+             if (needs[1]) {
+               dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());
+               kernels::cpu::conv2d_backward_weight(x.data<T>(), dy.data<T>(), dweight.data<T>(), batch,
+                                                    out_channels, geometry);
+             }
+             if (needs[2]) {
+               dbias = Tensor::empty({out_channels}, dy.dtype(), dy.device());
+               kernels::cpu::bias_add_backward(dy.data<T>(), dbias.data<T>(), batch, out_channels,
+                                               geometry.column_cols());
+             }
+           });
+           return std::vector<Tensor>{dx, dweight, dbias};
+         });
+  return y;
+}
+
+}  // namespace kiln

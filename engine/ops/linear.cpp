@@ -1,0 +1,57 @@
+// linear: y = x * weight^T + bias through kernels/gemm; the backward is two more products and a column sum.
+#include "kiln/ops/linear.h"
+
+#include "engine/ops/dispatch.h"
+#include "kernels/elementwise.h"
+#include "kernels/gemm.h"
+#include "kiln/autograd.h"
+
+namespace kiln {
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  ops::check_rank("linear", "input", x, 2);
+  ops::check_rank("linear", "weight", weight, 2);
+  const std::int64_t batch = x.size(0), in_features = x.size(1), out_features = weight.size(0);
+  KILN_CHECK(weight.size(1) == in_features, "linear: input ", shape_str(x.shape()), " has ", in_features,
+             " features but weight ", shape_str(weight.shape()), " expects ", weight.size(1));
+  if (bias.defined()) {
+    ops::check_rank("linear", "bias", bias, 1);
+    KILN_CHECK(bias.size(0) == out_features, "linear: bias ", shape_str(bias.shape()), " does not match the ",
+               out_features, " output features of weight ", shape_str(weight.shape()));
+  }
+  ops::check_same_device_dtype("linear", {&x, &weight, &bias});
+  ops::require_cpu("linear", x);
+
+  Tensor y = Tensor::empty({batch, out_features}, x.dtype(), x.device());
+  ops::dispatch_float("linear", x, [&]<class T>() {
+    kernels::cpu::gemm(false, true, batch, out_features, in_features, T(1), x.data<T>(), in_features,
+                       weight.data<T>(), in_features, T(0), y.data<T>(), out_features);
+    if (bias.defined()) {
+      kernels::cpu::bias_add_forward(y.data<T>(), bias.data<T>(), y.data<T>(), batch, out_features, 1);
+    }
+  });
+  record(y, "linear", {x, weight, bias},
+         [x, weight, batch, in_features, out_features](const Tensor& dy, const std::vector<bool>& needs) {
+           Tensor dx, dweight, dbias;
+           ops::dispatch_float("linear", dy, [&]<class T>() {
+             if (needs[0]) {  // dx [batch, in] = dy [batch, out] * weight [out, in]
+               dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+               kernels::cpu::gemm(false, false, batch, in_features, out_features, T(1), dy.data<T>(), out_features,
+                                  weight.data<T>(), in_features, T(0), dx.data<T>(), in_features);
+             }
+             if (needs[1]) {  // dweight [out, in] = dy^T [out, batch] * x [batch, in]
+               dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());
+               kernels::cpu::gemm(true, false, out_features, in_features, batch, T(1), dy.data<T>(), out_features,
+                                  x.data<T>(), in_features, T(0), dweight.data<T>(), in_features);
+             }
+             if (needs[2]) {
+               dbias = Tensor::empty({out_features}, dy.dtype(), dy.device());
+               kernels::cpu::bias_add_backward(dy.data<T>(), dbias.data<T>(), batch, out_features, 1);
+             }
+           });
+           return std::vector<Tensor>{dx, dweight, dbias};
+         });
+  return y;
+}
+
+}  // namespace kiln

@@ -1,0 +1,46 @@
+#pragma once
+// 2-D convolution as im2col + gemm, per image, on NCHW arrays. The im2col/col2im helpers are shared with the
+// transposed convolution, which is this convolution's adjoint.
+#include <cstdint>
+
+namespace kiln::kernels::cpu {
+
+// The shape of one convolution, for one image: its input is [channels, height, width].
+struct Conv2dGeometry {
+  std::int64_t channels = 0, height = 0, width = 0;
+  std::int64_t kernel_h = 0, kernel_w = 0;
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t pad_h = 0, pad_w = 0;
+
+  // Callers check that these are positive before running a kernel.
+  std::int64_t out_height() const { return (height + 2 * pad_h - kernel_h) / stride_h + 1; }
+  std::int64_t out_width() const { return (width + 2 * pad_w - kernel_w) / stride_w + 1; }
+  // The column matrix: one row per (channel, kernel row, kernel column), one column per output position.
+  std::int64_t column_rows() const { return channels * kernel_h * kernel_w; }
+  std::int64_t column_cols() const { return out_height() * out_width(); }
+  // A 1x1, stride-1, unpadded convolution: the input image already is its column matrix.
+  bool is_pointwise() const {
+    return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0;
+  }
+};
+
+// image [channels, height, width] -> columns [column_rows, column_cols]; padding reads as 0.
+template <class T> void im2col(const T* image, const Conv2dGeometry& geometry, T* columns);
+// The adjoint of im2col: image = 0, then every column entry is added to the pixel it was read from.
+template <class T> void col2im(const T* columns, const Conv2dGeometry& geometry, T* image);
+
+// x [batch, channels, H, W], weight [out_channels, channels, R, S], bias [out_channels] or null
+// -> y [batch, out_channels, OH, OW].
+template <class T>
+void conv2d_forward(const T* x, const T* weight, const T* bias, T* y, std::int64_t batch, std::int64_t out_channels,
+                    const Conv2dGeometry& geometry);
+// dx = the gradient for x, given dy [batch, out_channels, OH, OW].
+template <class T>
+void conv2d_backward_data(const T* dy, const T* weight, T* dx, std::int64_t batch, std::int64_t out_channels,
+                          const Conv2dGeometry& geometry);
+// dweight = the gradient for weight, summed over the batch in an order fixed by the thread count.
+template <class T>
+void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t batch, std::int64_t out_channels,
+                            const Conv2dGeometry& geometry);
+
+}  // namespace kiln::kernels::cpu

@@ -1,0 +1,25 @@
+#pragma once
+// Transposed 2-D convolution on NCHW arrays, computed as the adjoint of kernels/conv2d: the convolution that maps
+// y [batch, out_channels, OH, OW] to [batch, in_channels, H, W] with the same weight.
+#include <cstdint>
+
+#include "kernels/conv2d.h"
+
+namespace kiln::kernels::cpu {
+
+// x [batch, in_channels, H, W], weight [in_channels, out_channels, R, S], bias [out_channels] or null
+// -> y [batch, out_channels, OH, OW]. `adjoint` is the geometry of the convolution y -> x: its input is
+// [out_channels, OH, OW] and its output H x W.
+template <class T>
+void conv_transpose2d_forward(const T* x, const T* weight, const T* bias, T* y, std::int64_t batch,
+                              std::int64_t in_channels, const Conv2dGeometry& adjoint);
+// dx = the gradient for x, given dy [batch, out_channels, OH, OW].
+template <class T>
+void conv_transpose2d_backward_data(const T* dy, const T* weight, T* dx, std::int64_t batch, std::int64_t in_channels,
+                                    const Conv2dGeometry& adjoint);
+// dweight = the gradient for weight, summed over the batch.
+template <class T>
+void conv_transpose2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t batch,
+                                      std::int64_t in_channels, const Conv2dGeometry& adjoint);
+
+}  // namespace kiln::kernels::cpu

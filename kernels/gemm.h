@@ -1,0 +1,14 @@
+#pragma once
+// Dense matrix product over BLAS: the workhorse of linear and convolution layers.
+#include <cstdint>
+
+namespace kiln::kernels::cpu {
+
+// C = alpha * op(A) * op(B) + beta * C on row-major matrices, op(A) m x k, op(B) k x n, C m x n; op(X) is X or its
+// transpose. lda/ldb/ldc are the row strides of A, B and C as stored. Outside a parallel region, large products are
+// split by rows of C over kiln's threads; inside one (e.g. a per-image loop) this is one single-threaded call.
+template <class T>
+void gemm(bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+          std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc);
+
+}  // namespace kiln::kernels::cpu
