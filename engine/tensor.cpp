@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "engine/cuda/allocator.h"
 #include "engine/cuda/runtime.h"
 #include "kernels/philox.h"
 #include "kiln/autograd.h"
@@ -21,13 +22,13 @@ Storage::Storage(std::size_t bytes, Device device) : bytes_(bytes), device_(devi
     data_ = std::aligned_alloc(cpu_alignment, rounded > 0 ? rounded : cpu_alignment);
     KILN_CHECK(data_ != nullptr, "out of host memory: requested ", bytes, " bytes");
   } else {
-    data_ = cuda::allocate(bytes > 0 ? bytes : 4, device.index);
+    data_ = cuda::cached_allocate(bytes, device.index);
   }
 }
 
 Storage::~Storage() {
   if (device_.is_cpu()) std::free(data_);
-  else cuda::release(data_, device_.index);
+  else cuda::cached_release(data_, device_.index);
 }
 
 // ---- Factories -----------------------------------------------------------------------------------------------------

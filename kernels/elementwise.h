@@ -24,3 +24,19 @@ template <class T>
 void bias_add_backward(const T* dy, T* dbias, std::int64_t outer, std::int64_t channels, std::int64_t inner);
 
 }  // namespace kiln::kernels::cpu
+
+// CUDA versions (float32, device pointers), in elementwise.cu.
+namespace kiln::kernels::cuda {
+
+void add(const float* a, const float* b, float* out, std::int64_t n);
+void mul(const float* a, const float* b, float* out, std::int64_t n);
+void scale(const float* x, float factor, float* out, std::int64_t n);
+void relu_forward(const float* x, float* y, std::int64_t n);
+void relu_backward(const float* x, const float* dy, float* dx, std::int64_t n);
+void relu6_forward(const float* x, float* y, std::int64_t n);
+void relu6_backward(const float* x, const float* dy, float* dx, std::int64_t n);
+void bias_add_forward(const float* x, const float* bias, float* y, std::int64_t outer, std::int64_t channels,
+                      std::int64_t inner);
+void bias_add_backward(const float* dy, float* dbias, std::int64_t outer, std::int64_t channels, std::int64_t inner);
+
+}  // namespace kiln::kernels::cuda

@@ -8,3 +8,12 @@ namespace kiln::kernels::cpu {
 template <class T> T sum(const T* x, std::int64_t n);
 
 }  // namespace kiln::kernels::cpu
+
+namespace kiln::kernels::cuda {
+
+// Sum of n floats into *out (device pointers). Two passes with fixed shapes, no atomics: deterministic.
+// `partials` is scratch space of sum_partials floats (callers take it from the caching allocator).
+constexpr std::int64_t sum_partials = 256;
+void sum(const float* x, std::int64_t n, float* partials, float* out);
+
+}  // namespace kiln::kernels::cuda

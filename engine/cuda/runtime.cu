@@ -1,14 +1,16 @@
-// The CUDA runtime glue: device discovery, memory, copies and fills, all naming the failing call.
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
-#include <cudnn.h>
-
+// The CUDA runtime glue: device discovery, raw memory, copies and fills, each failure naming the call, file and line.
+// Built by nvcc for real GPUs and, in KILN_CUDA_EMULATION builds, by the host compiler over the SIMT emulator.
 #include <cstdint>
-#include <mutex>
 #include <sstream>
 
 #include "engine/cuda/runtime.h"
+#include "kernels/simt/cuda_compat.h"
 #include "kiln/error.h"
+
+#if defined(__CUDACC__)
+#include <cublas_v2.h>
+#include <cudnn.h>
+#endif
 
 #define KILN_CUDA_CHECK(call)                                                                            \
   do {                                                                                                   \
@@ -26,31 +28,36 @@ struct Discovery {
   std::string line;
 };
 
+std::string version_text(int packed) {
+  return std::to_string(packed / 1000) + "." + std::to_string((packed % 1000) / 10);
+}
+
 const Discovery& discover() {
   static const Discovery discovery = [] {
     Discovery result;
     int count = 0;
     const cudaError_t status = cudaGetDeviceCount(&count);
-    if (status != cudaSuccess) {
-      cudaGetLastError();  // clear the sticky error
-      result.line = std::string("CUDA: no usable GPU (") + cudaGetErrorString(status) + "); using the CPU";
-      return result;
-    }
-    if (count == 0) {
-      result.line = "CUDA: no GPU found; using the CPU";
+    if (status != cudaSuccess || count == 0) {
+      cudaGetLastError();  // clear the error so later calls do not report it
+      result.line = std::string("CUDA: no usable GPU (") +
+                    (status != cudaSuccess ? cudaGetErrorString(status) : "no device found") + "); using the CPU";
       return result;
     }
     result.count = count;
     cudaDeviceProp properties{};
     int driver = 0, runtime = 0;
-    cudaGetDeviceProperties(&properties, 0);
+    KILN_CUDA_CHECK(cudaGetDeviceProperties(&properties, 0));
     cudaDriverGetVersion(&driver);
     cudaRuntimeGetVersion(&runtime);
     std::ostringstream line;
-    line << "CUDA: " << count << " GPU(s); cuda:0 " << properties.name << ", compute capability " << properties.major
-         << "." << properties.minor << ", " << (properties.totalGlobalMem >> 20) << " MiB, driver "
-         << driver / 1000 << "." << (driver % 1000) / 10 << ", runtime " << runtime / 1000 << "."
-         << (runtime % 1000) / 10 << ", cuDNN " << cudnnGetVersion();
+    line << "CUDA: " << count << " device(s); cuda:0 " << properties.name << ", compute capability "
+         << properties.major << "." << properties.minor << ", " << (properties.totalGlobalMem >> 20) << " MiB, driver "
+         << version_text(driver) << ", runtime " << version_text(runtime);
+#if defined(__CUDACC__)
+    line << ", cuDNN " << cudnnGetVersion();
+#else
+    line << " (SIMT emulation on the CPU: kernels are checked, not timed)";
+#endif
     result.line = line.str();
     return result;
   }();
@@ -71,23 +78,21 @@ void select(int device_index) {
   KILN_CUDA_CHECK(cudaSetDevice(device_index));
 }
 
-__global__ void fill32_kernel(std::uint32_t* out, std::size_t count, std::uint32_t bits) {
+template <class Word>
+__global__ void fill_kernel(Word* out, std::size_t count, Word bits) {
   for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
     out[i] = bits;
   }
 }
 
-__global__ void fill64_kernel(unsigned long long* out, std::size_t count, unsigned long long bits) {
-  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
-       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
-    out[i] = bits;
-  }
-}
-
-unsigned grid_for(std::size_t count) {
+template <class Word>
+void fill_words(void* pointer, std::size_t count, Word bits, int device_index) {
+  if (count == 0) return;
+  select(device_index);
   const std::size_t blocks = (count + 255) / 256;
-  return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
+  KILN_LAUNCH(fill_kernel<Word>, dim3(static_cast<unsigned>(blocks < 4096 ? blocks : 4096)), dim3(256), 0, nullptr,
+              static_cast<Word*>(pointer), count, bits);
 }
 
 }  // namespace
@@ -115,29 +120,35 @@ void release(void* pointer, int device_index) noexcept {
 void copy(void* destination, Device destination_device, const void* source, Device source_device,
           std::size_t bytes) {
   if (bytes == 0) return;
-  cudaMemcpyKind kind = cudaMemcpyDefault;  // unified addressing tells the directions apart
-  if (destination_device.is_cuda()) select(destination_device.index);
-  else if (source_device.is_cuda()) select(source_device.index);
+  select(destination_device.is_cuda() ? destination_device.index : source_device.index);
+  const cudaMemcpyKind kind = destination_device.is_cuda()
+                                  ? (source_device.is_cuda() ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
+                                  : (source_device.is_cuda() ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
   KILN_CUDA_CHECK(cudaMemcpy(destination, source, bytes, kind));
 }
 
 void fill32(void* pointer, std::size_t count, unsigned bits, int device_index) {
-  select(device_index);
-  fill32_kernel<<<grid_for(count), 256>>>(static_cast<std::uint32_t*>(pointer), count, bits);
-  KILN_CUDA_CHECK(cudaGetLastError());
+  fill_words<std::uint32_t>(pointer, count, bits, device_index);
 }
 
 void fill64(void* pointer, std::size_t count, unsigned long long bits, int device_index) {
+  fill_words<unsigned long long>(pointer, count, bits, device_index);
+}
+
+void synchronize(int device_index) {
   select(device_index);
-  fill64_kernel<<<grid_for(count), 256>>>(static_cast<unsigned long long*>(pointer), count, bits);
-  KILN_CUDA_CHECK(cudaGetLastError());
+  KILN_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 std::string build_versions() {
+#if defined(__CUDACC__)
   std::ostringstream text;
-  text << "CUDA " << CUDART_VERSION / 1000 << "." << (CUDART_VERSION % 1000) / 10 << ", cuDNN " << CUDNN_MAJOR << "."
-       << CUDNN_MINOR << "." << CUDNN_PATCHLEVEL << ", cuBLAS " << CUBLAS_VER_MAJOR << "." << CUBLAS_VER_MINOR;
+  text << "CUDA " << version_text(CUDART_VERSION) << ", cuDNN " << CUDNN_MAJOR << "." << CUDNN_MINOR << "."
+       << CUDNN_PATCHLEVEL << ", cuBLAS " << CUBLAS_VER_MAJOR << "." << CUBLAS_VER_MINOR;
   return text.str();
+#else
+  return "CUDA kernels on the SIMT emulator (CPU)";
+#endif
 }
 
 }  // namespace cuda

@@ -1,6 +1,7 @@
 #pragma once
 // The CUDA runtime calls the engine needs, behind plain functions so that the rest of the engine compiles without
-// CUDA headers. runtime.cu implements them with cudart; runtime_none.cpp (CPU-only builds) throws kiln::Error.
+// CUDA headers. runtime.cu implements them with cudart (or the SIMT emulator's runtime); runtime_none.cpp (CPU-only
+// builds) throws kiln::Error. Memory for tensors goes through the caching allocator (allocator.h), not allocate().
 #include <cstddef>
 #include <string>
 
@@ -12,6 +13,8 @@ void* allocate(std::size_t bytes, int device_index);
 void release(void* pointer, int device_index) noexcept;
 // Copies between any two devices (CPU or CUDA); synchronous.
 void copy(void* destination, Device destination_device, const void* source, Device source_device, std::size_t bytes);
+// Waits for all work queued on the device.
+void synchronize(int device_index);
 // Sets every 32-bit word of [pointer, pointer + count) to `bits` (float fills).
 void fill32(void* pointer, std::size_t count, unsigned bits, int device_index);
 void fill64(void* pointer, std::size_t count, unsigned long long bits, int device_index);

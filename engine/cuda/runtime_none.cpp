@@ -17,6 +17,7 @@ namespace {
 void* allocate(std::size_t, int) { no_cuda("allocate on cuda"); }
 void release(void*, int) noexcept {}
 void copy(void*, Device, const void*, Device, std::size_t) { no_cuda("copy to/from cuda"); }
+void synchronize(int) { no_cuda("synchronize cuda"); }
 void fill32(void*, std::size_t, unsigned, int) { no_cuda("fill on cuda"); }
 void fill64(void*, std::size_t, unsigned long long, int) { no_cuda("fill on cuda"); }
 std::string build_versions() { return "CPU only"; }

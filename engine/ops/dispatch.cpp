@@ -26,4 +26,14 @@ void require_cpu(std::string_view op, const Tensor& tensor) {
              tensor.device().str(), "); move the tensors to the CPU");
 }
 
+bool on_cuda(std::string_view op, const Tensor& tensor) {
+  if (!tensor.device().is_cuda()) return false;
+#if KILN_HAVE_CUDA_KERNELS
+  KILN_CHECK(tensor.dtype() == DType::f32, op, ": CUDA kernels take float32, got ", describe(tensor));
+  return true;
+#else
+  fail(op, ": this kiln was built without CUDA kernels (input on ", tensor.device().str(), ")");
+#endif
+}
+
 }  // namespace kiln::ops

@@ -5,6 +5,14 @@
 
 #include "kiln/tensor.h"
 
+// Wraps calls into kernels::cuda so that CPU-only builds, which have no such functions, compile; on_cuda() has thrown
+// before such a call can be reached there.
+#if KILN_HAVE_CUDA_KERNELS
+#define KILN_CUDA_KERNEL_CALL(...) __VA_ARGS__
+#else
+#define KILN_CUDA_KERNEL_CALL(...) static_cast<void>(0)
+#endif
+
 namespace kiln::ops {
 
 // Throws unless `tensor` is defined and has `rank` dimensions.
@@ -13,6 +21,9 @@ void check_rank(std::string_view op, std::string_view name, const Tensor& tensor
 void check_same_device_dtype(std::string_view op, std::initializer_list<const Tensor*> tensors);
 // Throws unless the tensor is on the CPU (ops whose CUDA kernels are not built yet).
 void require_cpu(std::string_view op, const Tensor& tensor);
+// True when the tensor lives on a CUDA device; throws when this build has no CUDA kernels or the dtype is not
+// float32 (the only dtype the CUDA kernels take).
+bool on_cuda(std::string_view op, const Tensor& tensor);
 
 // Calls body.template operator()<T>() with T = float or double for the tensor's dtype.
 template <class Body>

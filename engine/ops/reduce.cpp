@@ -1,6 +1,7 @@
 #include "kiln/ops/reduce.h"
 
 #include "engine/ops/dispatch.h"
+#include "kernels/elementwise.h"
 #include "kernels/reduce.h"
 #include "kiln/autograd.h"
 
@@ -9,11 +10,18 @@ namespace {
 
 Tensor sum_scaled(const char* op, const Tensor& x, double factor) {
   KILN_CHECK(x.defined(), op, ": undefined input");
-  ops::require_cpu(op, x);
   Tensor out = Tensor::empty({}, x.dtype(), x.device());
-  ops::dispatch_float(op, x, [&]<class T>() {
-    *out.data<T>() = static_cast<T>(static_cast<double>(kernels::cpu::sum(x.data<T>(), x.numel())) * factor);
-  });
+  if (ops::on_cuda(op, x)) {
+    KILN_CUDA_KERNEL_CALL({
+      const Tensor partials = Tensor::empty({kernels::cuda::sum_partials}, x.dtype(), x.device());
+      kernels::cuda::sum(x.data<float>(), x.numel(), partials.data<float>(), out.data<float>());
+      if (factor != 1.0) kernels::cuda::scale(out.data<float>(), static_cast<float>(factor), out.data<float>(), 1);
+    });
+  } else {
+    ops::dispatch_float(op, x, [&]<class T>() {
+      *out.data<T>() = static_cast<T>(static_cast<double>(kernels::cpu::sum(x.data<T>(), x.numel())) * factor);
+    });
+  }
   const Shape shape = x.shape();
   record(out, op, {x}, [shape, factor](const Tensor& grad, const std::vector<bool>&) {
     return std::vector<Tensor>{Tensor::full(shape, grad.item() * factor, grad.dtype(), grad.device())};

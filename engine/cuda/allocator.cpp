@@ -1,0 +1,112 @@
+#include "engine/cuda/allocator.h"
+
+#include <bit>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/cuda/runtime.h"
+#include "kiln/error.h"
+
+namespace kiln::cuda {
+namespace {
+
+struct DevicePool {
+  std::map<std::size_t, std::vector<void*>> free_blocks;  // size class -> cached blocks
+  std::unordered_map<void*, std::size_t> live;            // block -> size class, for blocks handed out
+  CudaMemoryStats stats;
+};
+
+class CachingAllocator {
+ public:
+  void* allocate(std::size_t bytes, int device_index) {
+    const std::size_t block_size = size_class(bytes);
+    std::lock_guard lock(mutex_);
+    DevicePool& pool = pools_[device_index];
+    void* block = nullptr;
+    if (auto found = pool.free_blocks.find(block_size); found != pool.free_blocks.end() && !found->second.empty()) {
+      block = found->second.back();
+      found->second.pop_back();
+      pool.stats.cached_bytes -= block_size;
+    } else {
+      block = allocate_fresh(pool, block_size, device_index);
+    }
+    pool.live.emplace(block, block_size);
+    pool.stats.in_use_bytes += block_size;
+    pool.stats.peak_bytes = std::max(pool.stats.peak_bytes, pool.stats.in_use_bytes);
+    return block;
+  }
+
+  void release(void* block, int device_index) noexcept {
+    std::lock_guard lock(mutex_);
+    DevicePool& pool = pools_[device_index];
+    const auto found = pool.live.find(block);
+    if (found == pool.live.end()) return;  // not ours: never happens for tensor storage
+    const std::size_t block_size = found->second;
+    pool.live.erase(found);
+    pool.stats.in_use_bytes -= block_size;
+    pool.stats.cached_bytes += block_size;
+    pool.free_blocks[block_size].push_back(block);
+  }
+
+  void empty_cache(int device_index) {
+    std::lock_guard lock(mutex_);
+    empty_cache_locked(pools_[device_index], device_index);
+  }
+
+  CudaMemoryStats stats(int device_index) {
+    std::lock_guard lock(mutex_);
+    return pools_[device_index].stats;
+  }
+
+ private:
+  void* allocate_fresh(DevicePool& pool, std::size_t block_size, int device_index) {
+    try {
+      ++pool.stats.device_allocations;
+      return cuda::allocate(block_size, device_index);
+    } catch (const Error&) {
+      // Cached blocks of other sizes may be what is missing: give them back and try once more.
+      empty_cache_locked(pool, device_index);
+      return cuda::allocate(block_size, device_index);
+    }
+  }
+
+  void empty_cache_locked(DevicePool& pool, int device_index) {
+    for (auto& [block_size, blocks] : pool.free_blocks) {
+      for (void* block : blocks) cuda::release(block, device_index);
+      pool.stats.cached_bytes -= block_size * blocks.size();
+      blocks.clear();
+    }
+  }
+
+  std::mutex mutex_;
+  std::map<int, DevicePool> pools_;
+};
+
+CachingAllocator& allocator() {
+  static CachingAllocator* instance = new CachingAllocator();  // never destroyed: tensors may outlive static teardown
+  return *instance;
+}
+
+}  // namespace
+
+std::size_t size_class(std::size_t bytes) {
+  constexpr std::size_t small_step = 512, small_limit = std::size_t(1) << 20;
+  if (bytes <= small_limit) return std::max<std::size_t>(small_step, (bytes + small_step - 1) / small_step * small_step);
+  const std::size_t power = std::bit_floor(bytes);
+  const std::size_t step = power / 4;
+  return (bytes + step - 1) / step * step;
+}
+
+void* cached_allocate(std::size_t bytes, int device_index) { return allocator().allocate(bytes, device_index); }
+void cached_release(void* pointer, int device_index) noexcept { allocator().release(pointer, device_index); }
+
+}  // namespace kiln::cuda
+
+namespace kiln {
+
+CudaMemoryStats cuda_memory_stats(int device_index) { return cuda::allocator().stats(device_index); }
+void cuda_empty_cache(int device_index) { cuda::allocator().empty_cache(device_index); }
+
+}  // namespace kiln

@@ -1,0 +1,45 @@
+// CUDA sum: pass 1 reduces fixed-size slices to per-block partials (warp shuffles, then shared memory), pass 2 sums
+// the partials in one block. Fixed block counts and orders keep the result bit-reproducible.
+#include "kernels/launch.h"
+#include "kernels/reduce.h"
+
+namespace kiln::kernels::cuda {
+namespace {
+
+// Sums `value` over the block; the result is valid in thread 0.
+__device__ float block_sum(float value) {
+  __shared__ float warp_totals[threads_per_block / 32];
+  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
+  const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) warp_totals[warp] = value;
+  __syncthreads();
+  value = threadIdx.x < blockDim.x / 32 ? warp_totals[threadIdx.x] : 0.0f;
+  if (warp == 0) {
+    for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
+  }
+  return value;
+}
+
+__global__ void partial_sums_kernel(const float* x, std::int64_t n, float* partials) {
+  float total = 0.0f;
+  KILN_GRID_STRIDE_LOOP(i, n) total += x[i];
+  total = block_sum(total);
+  if (threadIdx.x == 0) partials[blockIdx.x] = total;
+}
+
+__global__ void final_sum_kernel(const float* partials, unsigned count, float* out) {
+  float total = 0.0f;
+  for (unsigned i = threadIdx.x; i < count; i += blockDim.x) total += partials[i];
+  total = block_sum(total);
+  if (threadIdx.x == 0) *out = total;
+}
+
+}  // namespace
+
+void sum(const float* x, std::int64_t n, float* partials, float* out) {
+  const unsigned blocks = static_cast<unsigned>(sum_partials);
+  KILN_LAUNCH(partial_sums_kernel, dim3(blocks), dim3(threads_per_block), 0, nullptr, x, n, partials);
+  KILN_LAUNCH(final_sum_kernel, dim3(1), dim3(threads_per_block), 0, nullptr, partials, blocks, out);
+}
+
+}  // namespace kiln::kernels::cuda
