@@ -1,0 +1,166 @@
+// CPU pooling kernels: one plane per task, windows precomputed per axis.
+#include "kernels/pool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/parallel.h"
+
+namespace kiln::kernels::cpu {
+namespace {
+constexpr std::int64_t grain_elements = 1 << 15;  // below this much work, threads cost more than they save
+
+// Runs body(plane) for every plane, a contiguous block of planes per thread.
+template <class Body>
+void for_each_plane(std::int64_t planes, std::int64_t work_per_plane, Body body) {
+  const std::int64_t grain = std::max<std::int64_t>(1, grain_elements / std::max<std::int64_t>(1, work_per_plane));
+  parallel_for(0, planes, grain, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t plane = begin; plane < end; ++plane) body(plane);
+  });
+}
+
+std::int64_t plane_work(const PoolAxis& rows, const PoolAxis& cols) {
+  return rows.in_size * cols.in_size + rows.out_size() * cols.out_size();
+}
+
+template <class T>
+T divisor_of(const PoolAxis& rows, const PoolAxis& cols, std::int64_t i, std::int64_t j,
+             std::int64_t divisor_override) {
+  const auto index_i = static_cast<std::size_t>(i), index_j = static_cast<std::size_t>(j);
+  return static_cast<T>(divisor_override > 0 ? divisor_override : rows.extent[index_i] * cols.extent[index_j]);
+}
+}  // namespace
+
+std::int64_t strided_pool_out_size(std::int64_t in_size, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
+                                   bool ceil_mode) {
+  const std::int64_t span = in_size + 2 * pad - kernel + (ceil_mode ? stride - 1 : 0);
+  std::int64_t out_size = span / stride + 1;
+  if (ceil_mode && (out_size - 1) * stride >= in_size + pad) --out_size;
+  return out_size;
+}
+
+PoolAxis strided_pool_axis(std::int64_t in_size, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
+                           bool ceil_mode, bool count_include_pad) {
+  PoolAxis axis;
+  axis.in_size = in_size;
+  const std::int64_t out_size = strided_pool_out_size(in_size, kernel, stride, pad, ceil_mode);
+  for (std::int64_t o = 0; o < out_size; ++o) {
+    const std::int64_t start = o * stride - pad;
+    const std::int64_t padded_end = std::min(start + kernel, in_size + pad);
+    const std::int64_t begin = std::max<std::int64_t>(start, 0), end = std::min(padded_end, in_size);
+    axis.begin.push_back(begin);
+    axis.end.push_back(end);
+    axis.extent.push_back(count_include_pad ? padded_end - start : end - begin);
+  }
+  return axis;
+}
+
+PoolAxis adaptive_pool_axis(std::int64_t in_size, std::int64_t out_size) {
+  PoolAxis axis;
+  axis.in_size = in_size;
+  for (std::int64_t o = 0; o < out_size; ++o) {
+    const std::int64_t begin = o * in_size / out_size;
+    const std::int64_t end = ((o + 1) * in_size + out_size - 1) / out_size;
+    axis.begin.push_back(begin);
+    axis.end.push_back(end);
+    axis.extent.push_back(end - begin);
+  }
+  return axis;
+}
+
+template <class T>
+void max_pool2d_forward(const T* x, T* y, std::int64_t* argmax, std::int64_t planes, const PoolAxis& rows,
+                        const PoolAxis& cols) {
+  const std::int64_t width = cols.in_size, in_plane = rows.in_size * width;
+  const std::int64_t out_h = rows.out_size(), out_w = cols.out_size(), out_plane = out_h * out_w;
+  for_each_plane(planes, plane_work(rows, cols), [&](std::int64_t plane) {
+    const T* in = x + plane * in_plane;
+    for (std::int64_t i = 0; i < out_h; ++i) {
+      const auto row = static_cast<std::size_t>(i);
+      for (std::int64_t j = 0; j < out_w; ++j) {
+        const auto col = static_cast<std::size_t>(j);
+        T best = -std::numeric_limits<T>::infinity();
+        std::int64_t best_index = rows.begin[row] * width + cols.begin[col];
+        for (std::int64_t h = rows.begin[row]; h < rows.end[row]; ++h) {
+          for (std::int64_t w = cols.begin[col]; w < cols.end[col]; ++w) {
+            const T value = in[h * width + w];
+            if (value > best || std::isnan(value)) {
+              best = value;
+              best_index = h * width + w;
+            }
+          }
+        }
+        const std::int64_t out_index = plane * out_plane + i * out_w + j;
+        y[out_index] = best;
+        argmax[out_index] = best_index;
+      }
+    }
+  });
+}
+
+template <class T>
+void max_pool2d_backward(const T* dy, const std::int64_t* argmax, T* dx, std::int64_t planes,
+                         std::int64_t in_plane_size, std::int64_t out_plane_size) {
+  for_each_plane(planes, in_plane_size + out_plane_size, [&](std::int64_t plane) {
+    T* grad_in = dx + plane * in_plane_size;
+    std::fill(grad_in, grad_in + in_plane_size, T(0));
+    const std::int64_t first = plane * out_plane_size;
+    for (std::int64_t k = first; k < first + out_plane_size; ++k) grad_in[argmax[k]] += dy[k];
+  });
+}
+
+template <class T>
+void avg_pool2d_forward(const T* x, T* y, std::int64_t planes, const PoolAxis& rows, const PoolAxis& cols,
+                        std::int64_t divisor_override) {
+  const std::int64_t width = cols.in_size, in_plane = rows.in_size * width;
+  const std::int64_t out_h = rows.out_size(), out_w = cols.out_size();
+  for_each_plane(planes, plane_work(rows, cols), [&](std::int64_t plane) {
+    const T* in = x + plane * in_plane;
+    T* out = y + plane * out_h * out_w;
+    for (std::int64_t i = 0; i < out_h; ++i) {
+      const auto row = static_cast<std::size_t>(i);
+      for (std::int64_t j = 0; j < out_w; ++j) {
+        const auto col = static_cast<std::size_t>(j);
+        T total = 0;
+        for (std::int64_t h = rows.begin[row]; h < rows.end[row]; ++h) {
+          for (std::int64_t w = cols.begin[col]; w < cols.end[col]; ++w) total += in[h * width + w];
+        }
+        out[i * out_w + j] = total / divisor_of<T>(rows, cols, i, j, divisor_override);
+      }
+    }
+  });
+}
+
+template <class T>
+void avg_pool2d_backward(const T* dy, T* dx, std::int64_t planes, const PoolAxis& rows, const PoolAxis& cols,
+                         std::int64_t divisor_override) {
+  const std::int64_t width = cols.in_size, in_plane = rows.in_size * width;
+  const std::int64_t out_h = rows.out_size(), out_w = cols.out_size();
+  for_each_plane(planes, plane_work(rows, cols), [&](std::int64_t plane) {
+    T* grad_in = dx + plane * in_plane;
+    const T* grad_out = dy + plane * out_h * out_w;
+    std::fill(grad_in, grad_in + in_plane, T(0));
+    for (std::int64_t i = 0; i < out_h; ++i) {
+      const auto row = static_cast<std::size_t>(i);
+      for (std::int64_t j = 0; j < out_w; ++j) {
+        const auto col = static_cast<std::size_t>(j);
+        const T share = grad_out[i * out_w + j] / divisor_of<T>(rows, cols, i, j, divisor_override);
+        for (std::int64_t h = rows.begin[row]; h < rows.end[row]; ++h) {
+          for (std::int64_t w = cols.begin[col]; w < cols.end[col]; ++w) grad_in[h * width + w] += share;
+        }
+      }
+    }
+  });
+}
+
+#define KILN_INSTANTIATE(T)                                                                                       \
+  template void max_pool2d_forward<T>(const T*, T*, std::int64_t*, std::int64_t, const PoolAxis&, const PoolAxis&); \
+  template void max_pool2d_backward<T>(const T*, const std::int64_t*, T*, std::int64_t, std::int64_t, std::int64_t); \
+  template void avg_pool2d_forward<T>(const T*, T*, std::int64_t, const PoolAxis&, const PoolAxis&, std::int64_t);   \
+  template void avg_pool2d_backward<T>(const T*, T*, std::int64_t, const PoolAxis&, const PoolAxis&, std::int64_t);
+KILN_INSTANTIATE(float)
+KILN_INSTANTIATE(double)
+#undef KILN_INSTANTIATE
+
+}  // namespace kiln::kernels::cpu

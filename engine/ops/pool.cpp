@@ -1,0 +1,129 @@
+// Pooling ops: argument checks, window geometry (kernels/pool), backward through saved argmax or windows.
+#include "kiln/ops/pool.h"
+
+#include <memory>
+
+#include "engine/ops/dispatch.h"
+#include "kernels/pool.h"
+#include "kiln/autograd.h"
+
+namespace kiln {
+namespace {
+
+using kernels::cpu::PoolAxis;
+
+void check_image(const char* op, const Tensor& x) {
+  ops::check_rank(op, "x", x, 4);
+  ops::require_cpu(op, x);
+  KILN_CHECK(x.size(2) > 0 && x.size(3) > 0, op, ": input ", shape_str(x.shape()), " has no spatial extent");
+}
+
+// PyTorch's conditions on kernel, stride and padding, plus a window that fits the padded input.
+void check_strided_options(const char* op, const Tensor& x, const Pool2dOptions& options) {
+  check_image(op, x);
+  const std::string shape = shape_str(x.shape());
+  KILN_CHECK(options.kernel_h > 0 && options.kernel_w > 0 && options.stride_h > 0 && options.stride_w > 0, op,
+             ": kernel ", options.kernel_h, "x", options.kernel_w, " and stride ", options.stride_h, "x",
+             options.stride_w, " must be positive (input ", shape, ")");
+  KILN_CHECK(options.pad_h >= 0 && options.pad_w >= 0 && options.pad_h <= options.kernel_h / 2 &&
+                 options.pad_w <= options.kernel_w / 2,
+             op, ": padding ", options.pad_h, "x", options.pad_w, " must lie between 0 and half the kernel ",
+             options.kernel_h, "x", options.kernel_w, " (input ", shape, ")");
+  const std::int64_t padded_h = x.size(2) + 2 * options.pad_h, padded_w = x.size(3) + 2 * options.pad_w;
+  KILN_CHECK(options.kernel_h <= padded_h && options.kernel_w <= padded_w, op, ": pool window ", options.kernel_h,
+             "x", options.kernel_w, " is larger than the padded input ", padded_h, "x", padded_w, " (input ", shape,
+             ", padding ", options.pad_h, "x", options.pad_w, ")");
+  KILN_CHECK(options.divisor_override >= 0, op, ": divisor_override must be 0 (off) or positive, got ",
+             options.divisor_override);
+}
+
+void check_output_size(const char* op, const Tensor& x, std::int64_t out_h, std::int64_t out_w) {
+  KILN_CHECK(out_h > 0 && out_w > 0, op, ": output size ", out_h, "x", out_w, " must be positive (input ",
+             shape_str(x.shape()), ")");
+}
+
+PoolAxis strided_rows(const Tensor& x, const Pool2dOptions& options) {
+  return kernels::cpu::strided_pool_axis(x.size(2), options.kernel_h, options.stride_h, options.pad_h,
+                                         options.ceil_mode, options.count_include_pad);
+}
+
+PoolAxis strided_cols(const Tensor& x, const Pool2dOptions& options) {
+  return kernels::cpu::strided_pool_axis(x.size(3), options.kernel_w, options.stride_w, options.pad_w,
+                                         options.ceil_mode, options.count_include_pad);
+}
+
+// Max pooling of a checked x over the given windows; the argmax of each output routes its gradient.
+Tensor max_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, const PoolAxis& cols) {
+  const std::int64_t planes = x.size(0) * x.size(1);
+  Tensor y = Tensor::empty({x.size(0), x.size(1), rows.out_size(), cols.out_size()}, x.dtype(), x.device());
+  auto argmax = std::make_shared<std::vector<std::int64_t>>(static_cast<std::size_t>(y.numel()));
+  ops::dispatch_float(op, x, [&]<class T>() {
+    kernels::cpu::max_pool2d_forward(x.data<T>(), y.data<T>(), argmax->data(), planes, rows, cols);
+  });
+  const std::int64_t in_plane_size = x.size(2) * x.size(3), out_plane_size = y.size(2) * y.size(3);
+  record(y, op, {x}, [op, argmax, input_shape = x.shape(), planes, in_plane_size, out_plane_size](
+                         const Tensor& dy, const std::vector<bool>&) {
+    Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
+    ops::dispatch_float(op, dy, [&]<class T>() {
+      kernels::cpu::max_pool2d_backward(dy.data<T>(), argmax->data(), dx.data<T>(), planes, in_plane_size,
+                                        out_plane_size);
+    });
+    return std::vector<Tensor>{dx};
+  });
+  return y;
+}
+
+// Average pooling of a checked x over the given windows.
+Tensor avg_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, const PoolAxis& cols,
+                     std::int64_t divisor_override) {
+  const std::int64_t planes = x.size(0) * x.size(1);
+  Tensor y = Tensor::empty({x.size(0), x.size(1), rows.out_size(), cols.out_size()}, x.dtype(), x.device());
+  ops::dispatch_float(op, x, [&]<class T>() {
+    kernels::cpu::avg_pool2d_forward(x.data<T>(), y.data<T>(), planes, rows, cols, divisor_override);
+  });
+  record(y, op, {x}, [op, rows, cols, divisor_override, input_shape = x.shape(), planes](
+                         const Tensor& dy, const std::vector<bool>&) {
+    Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
+    ops::dispatch_float(op, dy, [&]<class T>() {
+      kernels::cpu::avg_pool2d_backward(dy.data<T>(), dx.data<T>(), planes, rows, cols, divisor_override);
+    });
+    return std::vector<Tensor>{dx};
+  });
+  return y;
+}
+
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options) {
+  check_strided_options("max_pool2d", x, options);
+  return max_pool_over("max_pool2d", x, strided_rows(x, options), strided_cols(x, options));
+}
+
+Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& options) {
+  check_strided_options("avg_pool2d", x, options);
+  return avg_pool_over("avg_pool2d", x, strided_rows(x, options), strided_cols(x, options),
+                       options.divisor_override);
+}
+
+Tensor adaptive_max_pool2d(const Tensor& x, std::int64_t out_h, std::int64_t out_w) {
+  check_image("adaptive_max_pool2d", x);
+  check_output_size("adaptive_max_pool2d", x, out_h, out_w);
+  return max_pool_over("adaptive_max_pool2d", x, kernels::cpu::adaptive_pool_axis(x.size(2), out_h),
+                       kernels::cpu::adaptive_pool_axis(x.size(3), out_w));
+}
+
+Tensor adaptive_avg_pool2d(const Tensor& x, std::int64_t out_h, std::int64_t out_w) {
+  check_image("adaptive_avg_pool2d", x);
+  check_output_size("adaptive_avg_pool2d", x, out_h, out_w);
+  return avg_pool_over("adaptive_avg_pool2d", x, kernels::cpu::adaptive_pool_axis(x.size(2), out_h),
+                       kernels::cpu::adaptive_pool_axis(x.size(3), out_w), 0);
+}
+
+Tensor global_avg_pool2d(const Tensor& x) {
+  check_image("global_avg_pool2d", x);
+  return avg_pool_over("global_avg_pool2d", x, kernels::cpu::adaptive_pool_axis(x.size(2), 1),
+                       kernels::cpu::adaptive_pool_axis(x.size(3), 1), 0)
+      .reshape({x.size(0), x.size(1)});
+}
+
+}  // namespace kiln

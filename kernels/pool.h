@@ -1,0 +1,47 @@
+#pragma once
+// 2-D pooling kernels over [planes, H, W] arrays (planes = N * C). A pool is described by its windows along each axis,
+// so the strided (max_pool2d / avg_pool2d) and adaptive pools share the same kernels.
+#include <cstdint>
+#include <vector>
+
+namespace kiln::kernels::cpu {
+
+// The windows of a pool along one axis: output index o reads input positions [begin[o], end[o]), clipped to the
+// input and never empty; average pooling counts extent[o] positions toward its divisor.
+struct PoolAxis {
+  std::int64_t in_size = 0;
+  std::vector<std::int64_t> begin, end, extent;
+  std::int64_t out_size() const { return static_cast<std::int64_t>(begin.size()); }
+};
+
+// PyTorch's output size of a strided pool: floor((in + 2 pad - kernel) / stride) + 1, rounded up instead in ceil_mode
+// unless that last window would start in the right padding. Needs kernel, stride > 0 and in + 2 pad >= kernel.
+std::int64_t strided_pool_out_size(std::int64_t in_size, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
+                                   bool ceil_mode);
+// Windows starting at o * stride - pad, kernel wide. As in PyTorch, extent counts the padding when count_include_pad
+// (but not past the right padding, which a ceil_mode window may reach), else only the positions inside the input.
+PoolAxis strided_pool_axis(std::int64_t in_size, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
+                           bool ceil_mode, bool count_include_pad);
+// Windows [floor(o * in / out), ceil((o + 1) * in / out)), extent = their length.
+PoolAxis adaptive_pool_axis(std::int64_t in_size, std::int64_t out_size);
+
+// y[p, i, j] = max of x[p] over window (i, j); argmax[p, i, j] = the winner's offset h * W + w inside its plane. The
+// first maximum wins ties and NaN wins over numbers, as in PyTorch.
+template <class T>
+void max_pool2d_forward(const T* x, T* y, std::int64_t* argmax, std::int64_t planes, const PoolAxis& rows,
+                        const PoolAxis& cols);
+// dx = 0, then dx[p, argmax[p, i, j]] += dy[p, i, j].
+template <class T>
+void max_pool2d_backward(const T* dy, const std::int64_t* argmax, T* dx, std::int64_t planes,
+                         std::int64_t in_plane_size, std::int64_t out_plane_size);
+// y[p, i, j] = sum of x[p] over window (i, j) / divisor, where divisor = divisor_override when > 0, else
+// rows.extent[i] * cols.extent[j].
+template <class T>
+void avg_pool2d_forward(const T* x, T* y, std::int64_t planes, const PoolAxis& rows, const PoolAxis& cols,
+                        std::int64_t divisor_override);
+// dx = 0, then every dy[p, i, j] / divisor is added over its window.
+template <class T>
+void avg_pool2d_backward(const T* dy, T* dx, std::int64_t planes, const PoolAxis& rows, const PoolAxis& cols,
+                         std::int64_t divisor_override);
+
+}  // namespace kiln::kernels::cpu
