@@ -27,3 +27,22 @@ void batch_norm_backward(const T* x, const T* dy, const T* mean, const T* varian
                          bool batch_statistics);
 
 }  // namespace kiln::kernels::cpu
+
+// CUDA versions (float32, device pointers), in batch_norm.cu, with the contracts above. Statistics accumulate in float
+// (per-thread partials, then a fixed-order block tree): deterministic, no atomics.
+namespace kiln::kernels::cuda {
+
+void batch_norm_statistics(const float* x, float* mean, float* variance, float* running_mean, float* running_var,
+                           std::int64_t outer, std::int64_t channels, std::int64_t inner, double momentum);
+
+void batch_norm_forward(const float* x, const float* mean, const float* variance, const float* gamma,
+                        const float* beta, float* y, std::int64_t outer, std::int64_t channels, std::int64_t inner,
+                        double eps);
+
+// channel_sums: scratch of 2 * channels floats (the per-channel sums of dy and dy * xhat that dx needs).
+void batch_norm_backward(const float* x, const float* dy, const float* mean, const float* variance,
+                         const float* gamma, float* dx, float* dgamma, float* dbeta, float* channel_sums,
+                         std::int64_t outer, std::int64_t channels, std::int64_t inner, double eps,
+                         bool batch_statistics);
+
+}  // namespace kiln::kernels::cuda

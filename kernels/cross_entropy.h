@@ -19,3 +19,22 @@ void cross_entropy_backward(const T* logits, const std::int32_t* targets, T* dlo
                             std::int64_t classes, std::int64_t inner, std::int32_t ignore_index, double scale);
 
 }  // namespace kiln::kernels::cpu
+
+// CUDA versions (float32 logits, int32 targets, device pointers), in cross_entropy.cu. Log-sum-exp accumulates in
+// float. Positions are counted in int32, so outer * inner must be below 2^31.
+namespace kiln::kernels::cuda {
+
+// Per-block partials of cross_entropy_loss: scratch of this many floats and 2 * this many int32.
+constexpr std::int64_t cross_entropy_partials = 256;
+
+// loss[0] = mean over counted positions of logsumexp(scores) - scores[target] (0 when none count); status[0] = how
+// many positions count, status[1] = how many targets are neither ignore_index nor in [0, classes) (such positions
+// add nothing: the caller checks status[1] and reports them). Two fixed-shape passes, no atomics: deterministic.
+void cross_entropy_loss(const float* logits, const std::int32_t* targets, float* loss, std::int32_t* status,
+                        std::int64_t outer, std::int64_t classes, std::int64_t inner, std::int32_t ignore_index,
+                        float* loss_partials, std::int32_t* count_partials);
+
+void cross_entropy_backward(const float* logits, const std::int32_t* targets, float* dlogits, std::int64_t outer,
+                            std::int64_t classes, std::int64_t inner, std::int32_t ignore_index, double scale);
+
+}  // namespace kiln::kernels::cuda

@@ -15,3 +15,14 @@ template <class T>
 void dropout_backward(const T* dy, const std::uint8_t* mask, T* dx, std::int64_t n, double p);
 
 }  // namespace kiln::kernels::cpu
+
+// CUDA versions (float32, device pointers; mask holds n bytes on the device), in dropout.cu. Each element draws its
+// own counter, so the mask is bit-identical to the CPU's whatever the launch shape.
+namespace kiln::kernels::cuda {
+
+void dropout_forward(const float* x, float* y, std::uint8_t* mask, std::int64_t n, std::uint64_t seed,
+                     std::uint64_t first, double p);
+
+void dropout_backward(const float* dy, const std::uint8_t* mask, float* dx, std::int64_t n, double p);
+
+}  // namespace kiln::kernels::cuda

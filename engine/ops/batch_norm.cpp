@@ -16,6 +16,12 @@ void check_channel_vector(const char* name, const Tensor& vector, const Tensor& 
              x.size(1), " channels of x ", shape_str(x.shape()));
 }
 
+// The data of a gradient buffer, or null when that gradient is not wanted (the kernels then skip it).
+template <class T>
+T* data_or_null(const Tensor& tensor) {
+  return tensor.defined() ? tensor.data<T>() : nullptr;
+}
+
 }  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
@@ -27,7 +33,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
   check_channel_vector("running_mean", running_mean, x);
   check_channel_vector("running_var", running_var, x);
   ops::check_same_device_dtype("batch_norm", {&x, &gamma, &beta, &running_mean, &running_var});
-  ops::require_cpu("batch_norm", x);
+  const bool cuda = ops::on_cuda("batch_norm", x);
   const std::int64_t outer = x.size(0), channels = x.size(1);
   const std::int64_t inner = x.numel() / std::max<std::int64_t>(1, outer * channels);
   const bool batch_statistics = options.mode == BatchNormMode::train;
@@ -40,34 +46,56 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
   if (batch_statistics) {
     mean = Tensor::empty({channels}, x.dtype(), x.device());
     variance = Tensor::empty({channels}, x.dtype(), x.device());
-    ops::dispatch_float("batch_norm", x, [&]<class T>() {
-      kernels::cpu::batch_norm_statistics(x.data<T>(), mean.data<T>(), variance.data<T>(), running_mean.data<T>(),
-                                          running_var.data<T>(), outer, channels, inner, options.momentum);
-    });
+    if (cuda) {
+      KILN_CUDA_KERNEL_CALL(kernels::cuda::batch_norm_statistics(
+          x.data<float>(), mean.data<float>(), variance.data<float>(), running_mean.data<float>(),
+          running_var.data<float>(), outer, channels, inner, options.momentum));
+    } else {
+      ops::dispatch_float("batch_norm", x, [&]<class T>() {
+        kernels::cpu::batch_norm_statistics(x.data<T>(), mean.data<T>(), variance.data<T>(), running_mean.data<T>(),
+                                            running_var.data<T>(), outer, channels, inner, options.momentum);
+      });
+    }
   } else {
     mean = running_mean.detach().clone();
     variance = running_var.detach().clone();
   }
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   const double eps = options.eps;
-  ops::dispatch_float("batch_norm", x, [&]<class T>() {
-    kernels::cpu::batch_norm_forward(x.data<T>(), mean.data<T>(), variance.data<T>(), gamma.data<T>(),
-                                     beta.data<T>(), y.data<T>(), outer, channels, inner, eps);
-  });
+  if (cuda) {
+    KILN_CUDA_KERNEL_CALL(kernels::cuda::batch_norm_forward(x.data<float>(), mean.data<float>(),
+                                                            variance.data<float>(), gamma.data<float>(),
+                                                            beta.data<float>(), y.data<float>(), outer, channels,
+                                                            inner, eps));
+  } else {
+    ops::dispatch_float("batch_norm", x, [&]<class T>() {
+      kernels::cpu::batch_norm_forward(x.data<T>(), mean.data<T>(), variance.data<T>(), gamma.data<T>(),
+                                       beta.data<T>(), y.data<T>(), outer, channels, inner, eps);
+    });
+  }
   record(y, "batch_norm", {x, gamma, beta},
          [=](const Tensor& dy, const std::vector<bool>& needs) {
            std::vector<Tensor> gradients(3);
            if (needs[0]) gradients[0] = Tensor::empty(x.shape(), x.dtype(), x.device());
            if (needs[1]) gradients[1] = Tensor::empty({channels}, x.dtype(), x.device());
            if (needs[2]) gradients[2] = Tensor::empty({channels}, x.dtype(), x.device());
-           ops::dispatch_float("batch_norm", x, [&]<class T>() {
-             const auto out = [&](std::size_t which) {
-               return gradients[which].defined() ? gradients[which].data<T>() : nullptr;
-             };
-             kernels::cpu::batch_norm_backward(x.data<T>(), dy.data<T>(), mean.data<T>(), variance.data<T>(),
-                                               gamma.data<T>(), out(0), out(1), out(2), outer, channels, inner, eps,
-                                               batch_statistics);
-           });
+           if (cuda) {
+             KILN_CUDA_KERNEL_CALL({
+               const Tensor channel_sums = Tensor::empty({2 * channels}, x.dtype(), x.device());
+               kernels::cuda::batch_norm_backward(
+                   x.data<float>(), dy.data<float>(), mean.data<float>(), variance.data<float>(), gamma.data<float>(),
+                   data_or_null<float>(gradients[0]), data_or_null<float>(gradients[1]),
+                   data_or_null<float>(gradients[2]), channel_sums.data<float>(), outer, channels, inner, eps,
+                   batch_statistics);
+             });
+           } else {
+             ops::dispatch_float("batch_norm", x, [&]<class T>() {
+               kernels::cpu::batch_norm_backward(x.data<T>(), dy.data<T>(), mean.data<T>(), variance.data<T>(),
+                                                 gamma.data<T>(), data_or_null<T>(gradients[0]),
+                                                 data_or_null<T>(gradients[1]), data_or_null<T>(gradients[2]), outer,
+                                                 channels, inner, eps, batch_statistics);
+             });
+           }
            return gradients;
          });
   return y;

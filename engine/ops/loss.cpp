@@ -1,6 +1,7 @@
 // Losses: cross-entropy's argument and target checks, the mean over counted positions, and the fused backward.
 #include "kiln/ops/loss.h"
 
+#include <limits>
 #include <string>
 
 #include "engine/ops/dispatch.h"
@@ -35,6 +36,10 @@ std::int64_t count_targets(const Tensor& targets, std::int64_t classes, std::int
   return counted;
 }
 
+// The mean's factor: 1 / counted, or 0 when every target is ignored (nothing to average: the loss and its gradient
+// are 0).
+double per_position_for(std::int64_t counted) { return counted > 0 ? 1.0 / static_cast<double>(counted) : 0.0; }
+
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, std::int32_t ignore_index) {
@@ -48,27 +53,55 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, std::int32_t i
   KILN_CHECK(targets.shape() == expected_targets, "cross_entropy: targets ", shape_str(targets.shape()),
              " do not match logits ", shape_str(logits.shape()), " (expected targets ", shape_str(expected_targets),
              ")");
-  ops::require_cpu("cross_entropy", logits);
-  ops::require_cpu("cross_entropy", targets);
+  const bool cuda = ops::on_cuda("cross_entropy", logits);
+  KILN_CHECK(targets.device() == logits.device(), "cross_entropy: targets on ", targets.device().str(),
+             " but logits on ", logits.device().str());
   const std::int64_t outer = logits.size(0), classes = logits.size(1);
   KILN_CHECK(classes > 0, "cross_entropy: logits ", shape_str(logits.shape()), " have no classes");
   const std::int64_t inner = outer == 0 ? 0 : targets.numel() / outer;
-  const std::int64_t counted = count_targets(targets, classes, ignore_index);
-  // All targets ignored: nothing to average, so the loss and its gradient are 0.
-  const double per_position = counted > 0 ? 1.0 / static_cast<double>(counted) : 0.0;
 
   Tensor loss = Tensor::empty({}, logits.dtype(), logits.device());
-  ops::dispatch_float("cross_entropy", logits, [&]<class T>() {
-    const double total = kernels::cpu::cross_entropy_loss_sum(logits.data<T>(), targets.data<std::int32_t>(), outer,
-                                                               classes, inner, ignore_index);
-    *loss.data<T>() = static_cast<T>(total * per_position);
-  });
+  std::int64_t counted = 0;
+  if (cuda) {
+    KILN_CUDA_KERNEL_CALL({
+      KILN_CHECK(targets.numel() <= std::numeric_limits<std::int32_t>::max(), "cross_entropy: the CUDA kernels count ",
+                 "positions in int32, got targets ", shape_str(targets.shape()));
+      const Device device = logits.device();
+      const Tensor loss_partials = Tensor::empty({kernels::cuda::cross_entropy_partials}, DType::f32, device);
+      const Tensor count_partials = Tensor::empty({2 * kernels::cuda::cross_entropy_partials}, DType::i32, device);
+      const Tensor status = Tensor::empty({2}, DType::i32, device);
+      kernels::cuda::cross_entropy_loss(logits.data<float>(), targets.data<std::int32_t>(), loss.data<float>(),
+                                        status.data<std::int32_t>(), outer, classes, inner, ignore_index,
+                                        loss_partials.data<float>(), count_partials.data<std::int32_t>());
+      const Tensor host_status = status.cpu();
+      // The kernel only counts invalid targets; rescanning a host copy finds the first and throws naming it.
+      if (host_status.data<std::int32_t>()[1] > 0) {
+        static_cast<void>(count_targets(targets.cpu(), classes, ignore_index));
+      }
+      counted = host_status.data<std::int32_t>()[0];
+    });
+  } else {
+    counted = count_targets(targets, classes, ignore_index);
+    ops::dispatch_float("cross_entropy", logits, [&]<class T>() {
+      const double total = kernels::cpu::cross_entropy_loss_sum(logits.data<T>(), targets.data<std::int32_t>(),
+                                                                 outer, classes, inner, ignore_index);
+      *loss.data<T>() = static_cast<T>(total * per_position_for(counted));
+    });
+  }
+  const double per_position = per_position_for(counted);
   record(loss, "cross_entropy", {logits}, [=](const Tensor& grad, const std::vector<bool>&) {
     Tensor dlogits = Tensor::empty(logits.shape(), logits.dtype(), logits.device());
-    ops::dispatch_float("cross_entropy", logits, [&]<class T>() {
-      kernels::cpu::cross_entropy_backward(logits.data<T>(), targets.data<std::int32_t>(), dlogits.data<T>(), outer,
-                                           classes, inner, ignore_index, grad.item() * per_position);
-    });
+    const double scale = grad.item() * per_position;
+    if (cuda) {
+      KILN_CUDA_KERNEL_CALL(kernels::cuda::cross_entropy_backward(logits.data<float>(), targets.data<std::int32_t>(),
+                                                                  dlogits.data<float>(), outer, classes, inner,
+                                                                  ignore_index, scale));
+    } else {
+      ops::dispatch_float("cross_entropy", logits, [&]<class T>() {
+        kernels::cpu::cross_entropy_backward(logits.data<T>(), targets.data<std::int32_t>(), dlogits.data<T>(),
+                                             outer, classes, inner, ignore_index, scale);
+      });
+    }
     return std::vector<Tensor>{dlogits};
   });
   return loss;

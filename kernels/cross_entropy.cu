@@ -1,0 +1,140 @@
+// CUDA softmax cross-entropy, one thread per position (a sample, or one pixel of one sample: neighbouring threads
+// read neighbouring pixels, so per-pixel loads coalesce). The loss is two fixed-shape passes, per-block partials and
+// then one block over them, with no atomics: the sum is reproducible.
+#include <algorithm>
+
+#include "kernels/cross_entropy.h"
+#include "kernels/launch.h"
+
+namespace kiln::kernels::cuda {
+namespace {
+
+constexpr unsigned warps_per_block = threads_per_block / 32;
+
+// Threads for a block that reduces `items` values: whole warps, no more than the items need (small channels or
+// batches would otherwise leave most of a 256-thread block idle through every reduction step).
+unsigned reduction_threads(std::int64_t items) {
+  return static_cast<unsigned>(std::clamp<std::int64_t>((items + 31) / 32 * 32, 32, threads_per_block));
+}
+
+// Sums value over the block (warp shuffles, then the warp totals in a fixed order) and returns the total to every
+// thread. Every thread of the block (whole warps, at most threads_per_block) must call it.
+template <class T>
+__device__ T block_sum(T value) {
+  __shared__ T warp_totals[warps_per_block];
+  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
+  const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) warp_totals[warp] = value;
+  __syncthreads();
+  T total = 0;
+  for (unsigned w = 0; w < blockDim.x / 32; ++w) total += warp_totals[w];
+  __syncthreads();  // the next call rewrites warp_totals
+  return total;
+}
+
+// The offset of the first class score of a position; its other scores follow `inner` apart.
+__device__ std::int64_t scores_offset(std::int64_t position, std::int64_t classes, std::int64_t inner) {
+  return (position / inner) * classes * inner + position % inner;
+}
+
+// log(sum exp(scores)), the maximum subtracted first so no exp overflows.
+__device__ float log_sum_exp(const float* scores, std::int64_t classes, std::int64_t inner) {
+  float largest = scores[0];
+  for (std::int64_t c = 1; c < classes; ++c) largest = fmaxf(largest, scores[c * inner]);
+  float total = 0.0f;
+  for (std::int64_t c = 0; c < classes; ++c) total += expf(scores[c * inner] - largest);
+  return largest + logf(total);
+}
+
+// Grid-stride over positions: each block writes the sum of its loss terms and its counts of counted and invalid
+// targets.
+__global__ void cross_entropy_partials_kernel(const float* logits, const std::int32_t* targets, std::int64_t positions,
+                                              std::int64_t classes, std::int64_t inner, std::int32_t ignore_index,
+                                              float* loss_partials, std::int32_t* count_partials) {
+  float loss = 0.0f;
+  std::int32_t counted = 0, invalid = 0;
+  KILN_GRID_STRIDE_LOOP(position, positions) {
+    const std::int32_t target = targets[position];
+    if (target == ignore_index) continue;
+    if (target < 0 || target >= classes) {
+      ++invalid;
+      continue;
+    }
+    const float* scores = logits + scores_offset(position, classes, inner);
+    loss += log_sum_exp(scores, classes, inner) - scores[target * inner];
+    ++counted;
+  }
+  loss = block_sum(loss);
+  counted = block_sum(counted);
+  invalid = block_sum(invalid);
+  if (threadIdx.x == 0) {
+    loss_partials[blockIdx.x] = loss;
+    count_partials[2 * blockIdx.x] = counted;
+    count_partials[2 * blockIdx.x + 1] = invalid;
+  }
+}
+
+// One block: threads stride over the partials, block_sum adds them; thread 0 writes the mean and the counts.
+__global__ void cross_entropy_final_kernel(const float* loss_partials, const std::int32_t* count_partials,
+                                           unsigned blocks, float* loss, std::int32_t* status) {
+  float total = 0.0f;
+  std::int32_t counted = 0, invalid = 0;
+  for (unsigned b = threadIdx.x; b < blocks; b += blockDim.x) {
+    total += loss_partials[b];
+    counted += count_partials[2 * b];
+    invalid += count_partials[2 * b + 1];
+  }
+  total = block_sum(total);
+  counted = block_sum(counted);
+  invalid = block_sum(invalid);
+  if (threadIdx.x == 0) {
+    *loss = counted > 0 ? total / static_cast<float>(counted) : 0.0f;
+    status[0] = counted;
+    status[1] = invalid;
+  }
+}
+
+// Grid-stride over positions: each thread writes all class gradients of its position.
+__global__ void cross_entropy_backward_kernel(const float* logits, const std::int32_t* targets, float* dlogits,
+                                              std::int64_t positions, std::int64_t classes, std::int64_t inner,
+                                              std::int32_t ignore_index, float scale) {
+  KILN_GRID_STRIDE_LOOP(position, positions) {
+    const std::int64_t offset = scores_offset(position, classes, inner);
+    const float* scores = logits + offset;
+    float* gradient = dlogits + offset;
+    const std::int32_t target = targets[position];
+    if (target == ignore_index) {
+      for (std::int64_t c = 0; c < classes; ++c) gradient[c * inner] = 0.0f;
+      continue;
+    }
+    const float lse = log_sum_exp(scores, classes, inner);
+    for (std::int64_t c = 0; c < classes; ++c) {
+      gradient[c * inner] = (expf(scores[c * inner] - lse) - (c == target ? 1.0f : 0.0f)) * scale;
+    }
+  }
+}
+
+}  // namespace
+
+void cross_entropy_loss(const float* logits, const std::int32_t* targets, float* loss, std::int32_t* status,
+                        std::int64_t outer, std::int64_t classes, std::int64_t inner, std::int32_t ignore_index,
+                        float* loss_partials, std::int32_t* count_partials) {
+  const std::int64_t positions = outer * inner;
+  // Functions of the shape only, so the summation order (and the result) is too.
+  const unsigned threads = reduction_threads(positions);
+  const auto blocks =
+      static_cast<unsigned>(std::clamp<std::int64_t>((positions + threads - 1) / threads, 1, cross_entropy_partials));
+  KILN_LAUNCH(cross_entropy_partials_kernel, dim3(blocks), dim3(threads), 0, nullptr, logits, targets, positions,
+              classes, inner, ignore_index, loss_partials, count_partials);
+  KILN_LAUNCH(cross_entropy_final_kernel, dim3(1), dim3(reduction_threads(blocks)), 0, nullptr, loss_partials,
+              count_partials, blocks, loss, status);
+}
+
+void cross_entropy_backward(const float* logits, const std::int32_t* targets, float* dlogits, std::int64_t outer,
+                            std::int64_t classes, std::int64_t inner, std::int32_t ignore_index, double scale) {
+  const std::int64_t positions = outer * inner;
+  KILN_LAUNCH(cross_entropy_backward_kernel, grid_for(positions), dim3(threads_per_block), 0, nullptr, logits, targets,
+              dlogits, positions, classes, inner, ignore_index, static_cast<float>(scale));
+}
+
+}  // namespace kiln::kernels::cuda
