@@ -47,11 +47,12 @@ std::uint32_t big_endian(const std::vector<std::uint8_t>& bytes, std::size_t at)
 // Checks the magic and that the declared sizes match the bytes present; returns the sizes.
 std::vector<std::uint32_t> parse_header(const std::vector<std::uint8_t>& bytes, const std::string& path,
                                         std::uint32_t magic, const char* kind) {
+  KILN_CHECK(bytes.size() >= 4, path, ": too short for an IDX ", kind, " header (", bytes.size(), " bytes)");
+  const std::uint32_t found = big_endian(bytes, 0);
+  KILN_CHECK(found == magic, path, ": bad magic 0x", std::hex, found, " (expected 0x", magic, " for IDX ", kind, ")");
   const std::size_t dims = magic & 0xff;
   const std::size_t header = 4 + 4 * dims;
   KILN_CHECK(bytes.size() >= header, path, ": too short for an IDX ", kind, " header (", bytes.size(), " bytes)");
-  const std::uint32_t found = big_endian(bytes, 0);
-  KILN_CHECK(found == magic, path, ": bad magic 0x", std::hex, found, " (expected 0x", magic, " for IDX ", kind, ")");
   std::vector<std::uint32_t> sizes(dims);
   std::uint64_t payload = 1;
   for (std::size_t d = 0; d < dims; ++d) {

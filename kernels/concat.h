@@ -16,3 +16,13 @@ void concat_backward(const T* dout, std::span<T* const> parts, std::span<const s
                      std::int64_t outer);
 
 }  // namespace kiln::kernels::cpu
+
+// CUDA versions (float32, device pointers; the spans themselves live on the host), in concat.cu.
+namespace kiln::kernels::cuda {
+
+void concat_forward(std::span<const float* const> parts, std::span<const std::int64_t> inner_sizes, float* out,
+                    std::int64_t outer);
+void concat_backward(const float* dout, std::span<float* const> parts, std::span<const std::int64_t> inner_sizes,
+                     std::int64_t outer);
+
+}  // namespace kiln::kernels::cuda

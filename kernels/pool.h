@@ -1,7 +1,9 @@
 #pragma once
 // 2-D pooling kernels over [planes, H, W] arrays (planes = N * C). A pool is described by its windows along each axis,
 // so the strided (max_pool2d / avg_pool2d) and adaptive pools share the same kernels.
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 namespace kiln::kernels::cpu {
@@ -45,3 +47,46 @@ void avg_pool2d_backward(const T* dy, T* dx, std::int64_t planes, const PoolAxis
                          std::int64_t divisor_override);
 
 }  // namespace kiln::kernels::cpu
+
+// CUDA versions (float32, device pointers), in pool.cu. The host-built PoolAxis structs give the sizes; the windows
+// reach the device as one int32 table, pool_window_table(rows, cols), that the caller copies there.
+namespace kiln::kernels::cuda {
+
+// Rows, then cols, each as begin, end, extent (out_size entries each), then first and last (in_size entries each):
+// the outputs whose windows hold input position q are first[q] <= o < last[q] (a contiguous run, since begin and end
+// never decrease along an axis). Needs every size to fit in int32. Host code, inline so that every build has it.
+inline std::vector<std::int32_t> pool_window_table(const cpu::PoolAxis& rows, const cpu::PoolAxis& cols) {
+  std::vector<std::int32_t> table;
+  for (const cpu::PoolAxis* axis : {&rows, &cols}) {
+    for (const auto* values : {&axis->begin, &axis->end, &axis->extent}) {
+      for (const std::int64_t value : *values) table.push_back(static_cast<std::int32_t>(value));
+    }
+    // first[q]: the first window ending past q; last[q]: one past the last window beginning at or before q.
+    const std::size_t out = axis->begin.size();
+    std::vector<std::int32_t> first, last;
+    std::size_t ended = 0, begun = 0;
+    for (std::int64_t q = 0; q < axis->in_size; ++q) {
+      while (ended < out && axis->end[ended] <= q) ++ended;
+      while (begun < out && axis->begin[begun] <= q) ++begun;
+      first.push_back(static_cast<std::int32_t>(ended));
+      last.push_back(static_cast<std::int32_t>(begun));
+    }
+    table.insert(table.end(), first.begin(), first.end());
+    table.insert(table.end(), last.begin(), last.end());
+  }
+  return table;
+}
+
+// As the CPU versions, with argmax as int32 (the same in-plane offsets h * W + w; H * W must fit in int32).
+void max_pool2d_forward(const float* x, float* y, std::int32_t* argmax, std::int64_t planes,
+                        const cpu::PoolAxis& rows, const cpu::PoolAxis& cols, const std::int32_t* window_table);
+// dx[p, q] = the sum, in output order, of the dy[p, i, j] whose window holds q and whose argmax is q.
+void max_pool2d_backward(const float* dy, const std::int32_t* argmax, float* dx, std::int64_t planes,
+                         const cpu::PoolAxis& rows, const cpu::PoolAxis& cols, const std::int32_t* window_table);
+void avg_pool2d_forward(const float* x, float* y, std::int64_t planes, const cpu::PoolAxis& rows,
+                        const cpu::PoolAxis& cols, const std::int32_t* window_table, std::int64_t divisor_override);
+// dx[p, q] = the sum, in output order, of dy[p, i, j] / divisor over the windows that hold q.
+void avg_pool2d_backward(const float* dy, float* dx, std::int64_t planes, const cpu::PoolAxis& rows,
+                         const cpu::PoolAxis& cols, const std::int32_t* window_table, std::int64_t divisor_override);
+
+}  // namespace kiln::kernels::cuda

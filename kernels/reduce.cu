@@ -37,7 +37,9 @@ __global__ void final_sum_kernel(const float* partials, unsigned count, float* o
 }  // namespace
 
 void sum(const float* x, std::int64_t n, float* partials, float* out) {
-  const unsigned blocks = static_cast<unsigned>(sum_partials);
+  // As many blocks as the input fills, at most sum_partials: the shape depends only on n, so results reproduce.
+  const unsigned blocks =
+      static_cast<unsigned>(std::clamp<std::int64_t>((n + threads_per_block - 1) / threads_per_block, 1, sum_partials));
   KILN_LAUNCH(partial_sums_kernel, dim3(blocks), dim3(threads_per_block), 0, nullptr, x, n, partials);
   KILN_LAUNCH(final_sum_kernel, dim3(1), dim3(threads_per_block), 0, nullptr, partials, blocks, out);
 }

@@ -1,7 +1,10 @@
 // Pooling ops: argument checks, window geometry (kernels/pool), backward through saved argmax or windows.
 #include "kiln/ops/pool.h"
 
+#include <cstdint>
+#include <limits>
 #include <memory>
+#include <vector>
 
 #include "engine/ops/dispatch.h"
 #include "kernels/pool.h"
@@ -14,8 +17,10 @@ using kernels::cpu::PoolAxis;
 
 void check_image(const char* op, const Tensor& x) {
   ops::check_rank(op, "x", x, 4);
-  ops::require_cpu(op, x);
   KILN_CHECK(x.size(2) > 0 && x.size(3) > 0, op, ": input ", shape_str(x.shape()), " has no spatial extent");
+  // The CUDA kernels keep windows and argmax offsets (< H * W) in int32.
+  KILN_CHECK(!ops::on_cuda(op, x) || x.size(2) * x.size(3) <= std::numeric_limits<std::int32_t>::max(), op,
+             ": input planes of ", x.size(2), "x", x.size(3), " are too large for the CUDA kernels");
 }
 
 // PyTorch's conditions on kernel, stride and padding, plus a window that fits the padded input.
@@ -52,22 +57,45 @@ PoolAxis strided_cols(const Tensor& x, const Pool2dOptions& options) {
                                          options.ceil_mode, options.count_include_pad);
 }
 
+// The windows of both axes in device memory, for the CUDA kernels.
+Tensor device_window_table(const PoolAxis& rows, const PoolAxis& cols, Device device) {
+  const std::vector<std::int32_t> values = kernels::cuda::pool_window_table(rows, cols);
+  return Tensor::from_vector(values, {static_cast<std::int64_t>(values.size())}, device);
+}
+
 // Max pooling of a checked x over the given windows; the argmax of each output routes its gradient.
 Tensor max_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, const PoolAxis& cols) {
   const std::int64_t planes = x.size(0) * x.size(1);
   Tensor y = Tensor::empty({x.size(0), x.size(1), rows.out_size(), cols.out_size()}, x.dtype(), x.device());
-  auto argmax = std::make_shared<std::vector<std::int64_t>>(static_cast<std::size_t>(y.numel()));
-  ops::dispatch_float(op, x, [&]<class T>() {
-    kernels::cpu::max_pool2d_forward(x.data<T>(), y.data<T>(), argmax->data(), planes, rows, cols);
-  });
-  const std::int64_t in_plane_size = x.size(2) * x.size(3), out_plane_size = y.size(2) * y.size(3);
-  record(y, op, {x}, [op, argmax, input_shape = x.shape(), planes, in_plane_size, out_plane_size](
-                         const Tensor& dy, const std::vector<bool>&) {
-    Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
-    ops::dispatch_float(op, dy, [&]<class T>() {
-      kernels::cpu::max_pool2d_backward(dy.data<T>(), argmax->data(), dx.data<T>(), planes, in_plane_size,
-                                        out_plane_size);
+  // The saved argmax: int64 on the host for the CPU kernels, an int32 tensor on the device for the CUDA ones.
+  auto host_argmax = std::make_shared<std::vector<std::int64_t>>();
+  Tensor device_argmax, table;
+  const bool cuda = ops::on_cuda(op, x);
+  if (cuda) {
+    table = device_window_table(rows, cols, x.device());
+    device_argmax = Tensor::empty(y.shape(), DType::i32, x.device());
+    KILN_CUDA_KERNEL_CALL(kernels::cuda::max_pool2d_forward(x.data<float>(), y.data<float>(),
+                                                            device_argmax.data<std::int32_t>(), planes, rows, cols,
+                                                            table.data<std::int32_t>()));
+  } else {
+    host_argmax->resize(static_cast<std::size_t>(y.numel()));
+    ops::dispatch_float(op, x, [&]<class T>() {
+      kernels::cpu::max_pool2d_forward(x.data<T>(), y.data<T>(), host_argmax->data(), planes, rows, cols);
     });
+  }
+  const std::int64_t in_plane_size = x.size(2) * x.size(3), out_plane_size = y.size(2) * y.size(3);
+  record(y, op, {x}, [=, input_shape = x.shape()](const Tensor& dy, const std::vector<bool>&) {
+    Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
+    if (cuda) {
+      KILN_CUDA_KERNEL_CALL(kernels::cuda::max_pool2d_backward(dy.data<float>(), device_argmax.data<std::int32_t>(),
+                                                               dx.data<float>(), planes, rows, cols,
+                                                               table.data<std::int32_t>()));
+    } else {
+      ops::dispatch_float(op, dy, [&]<class T>() {
+        kernels::cpu::max_pool2d_backward(dy.data<T>(), host_argmax->data(), dx.data<T>(), planes, in_plane_size,
+                                          out_plane_size);
+      });
+    }
     return std::vector<Tensor>{dx};
   });
   return y;
@@ -78,15 +106,28 @@ Tensor avg_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, cons
                      std::int64_t divisor_override) {
   const std::int64_t planes = x.size(0) * x.size(1);
   Tensor y = Tensor::empty({x.size(0), x.size(1), rows.out_size(), cols.out_size()}, x.dtype(), x.device());
-  ops::dispatch_float(op, x, [&]<class T>() {
-    kernels::cpu::avg_pool2d_forward(x.data<T>(), y.data<T>(), planes, rows, cols, divisor_override);
-  });
-  record(y, op, {x}, [op, rows, cols, divisor_override, input_shape = x.shape(), planes](
-                         const Tensor& dy, const std::vector<bool>&) {
-    Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
-    ops::dispatch_float(op, dy, [&]<class T>() {
-      kernels::cpu::avg_pool2d_backward(dy.data<T>(), dx.data<T>(), planes, rows, cols, divisor_override);
+  Tensor table;
+  const bool cuda = ops::on_cuda(op, x);
+  if (cuda) {
+    table = device_window_table(rows, cols, x.device());
+    KILN_CUDA_KERNEL_CALL(kernels::cuda::avg_pool2d_forward(x.data<float>(), y.data<float>(), planes, rows, cols,
+                                                            table.data<std::int32_t>(), divisor_override));
+  } else {
+    ops::dispatch_float(op, x, [&]<class T>() {
+      kernels::cpu::avg_pool2d_forward(x.data<T>(), y.data<T>(), planes, rows, cols, divisor_override);
     });
+  }
+  record(y, op, {x}, [=, input_shape = x.shape()](const Tensor& dy, const std::vector<bool>&) {
+    Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
+    if (cuda) {
+      KILN_CUDA_KERNEL_CALL(kernels::cuda::avg_pool2d_backward(dy.data<float>(), dx.data<float>(), planes, rows,
+                                                               cols, table.data<std::int32_t>(),
+                                                               divisor_override));
+    } else {
+      ops::dispatch_float(op, dy, [&]<class T>() {
+        kernels::cpu::avg_pool2d_backward(dy.data<T>(), dx.data<T>(), planes, rows, cols, divisor_override);
+      });
+    }
     return std::vector<Tensor>{dx};
   });
   return y;

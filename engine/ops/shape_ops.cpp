@@ -12,7 +12,6 @@ Tensor concat_channels(const std::vector<Tensor>& inputs) {
   const Tensor& first = inputs.front();
   KILN_CHECK(first.defined() && first.dim() >= 2, "concat_channels: inputs must be [N, C, ...], got ",
              first.defined() ? shape_str(first.shape()) : "an undefined tensor");
-  ops::require_cpu("concat_channels", first);
   const std::int64_t outer = first.size(0);
   // Each input as [N, inner] with inner = C_i * the trailing sizes, which must match the first input's.
   const std::int64_t trailing = shape_numel(Shape(first.shape().begin() + 2, first.shape().end()));
@@ -31,24 +30,37 @@ Tensor concat_channels(const std::vector<Tensor>& inputs) {
     output_shape[1] += input.size(1);
   }
   Tensor output = Tensor::empty(output_shape, first.dtype(), first.device());
-  ops::dispatch_float("concat_channels", first, [&]<class T>() {
-    std::vector<const T*> parts;
-    for (const Tensor& input : inputs) parts.push_back(input.data<T>());
-    kernels::cpu::concat_forward<T>(parts, inner_sizes, output.data<T>(), outer);
-  });
+  const bool cuda = ops::on_cuda("concat_channels", first);
+  if (cuda) {
+    std::vector<const float*> parts;
+    for (const Tensor& input : inputs) parts.push_back(input.data<float>());
+    KILN_CUDA_KERNEL_CALL(kernels::cuda::concat_forward(parts, inner_sizes, output.data<float>(), outer));
+  } else {
+    ops::dispatch_float("concat_channels", first, [&]<class T>() {
+      std::vector<const T*> parts;
+      for (const Tensor& input : inputs) parts.push_back(input.data<T>());
+      kernels::cpu::concat_forward<T>(parts, inner_sizes, output.data<T>(), outer);
+    });
+  }
   std::vector<Shape> input_shapes;
   for (const Tensor& input : inputs) input_shapes.push_back(input.shape());
   record(output, "concat_channels", inputs,
-         [input_shapes, inner_sizes, outer](const Tensor& grad, const std::vector<bool>& needs) {
+         [input_shapes, inner_sizes, outer, cuda](const Tensor& grad, const std::vector<bool>& needs) {
            std::vector<Tensor> grads(input_shapes.size());
            for (std::size_t i = 0; i < grads.size(); ++i) {
              if (needs[i]) grads[i] = Tensor::empty(input_shapes[i], grad.dtype(), grad.device());
            }
-           ops::dispatch_float("concat_channels", grad, [&]<class T>() {
-             std::vector<T*> parts;
-             for (const Tensor& part : grads) parts.push_back(part.defined() ? part.data<T>() : nullptr);
-             kernels::cpu::concat_backward<T>(grad.data<T>(), parts, inner_sizes, outer);
-           });
+           if (cuda) {
+             std::vector<float*> parts;
+             for (const Tensor& part : grads) parts.push_back(part.defined() ? part.data<float>() : nullptr);
+             KILN_CUDA_KERNEL_CALL(kernels::cuda::concat_backward(grad.data<float>(), parts, inner_sizes, outer));
+           } else {
+             ops::dispatch_float("concat_channels", grad, [&]<class T>() {
+               std::vector<T*> parts;
+               for (const Tensor& part : grads) parts.push_back(part.defined() ? part.data<T>() : nullptr);
+               kernels::cpu::concat_backward<T>(grad.data<T>(), parts, inner_sizes, outer);
+             });
+           }
            return grads;
          });
   return output;

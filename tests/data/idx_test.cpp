@@ -64,7 +64,7 @@ TEST_CASE("idx: corrupt files are rejected naming the file and the problem", "[d
   CHECK_THROWS_WITH(data::read_idx_images(wrong_magic), Catch::Contains(wrong_magic) && Catch::Contains("magic"));
   const std::string huge = folder.write("h", idx_bytes(0x803, {60000, 60000, 60000}, 4), false);
   CHECK_THROWS_WITH(data::read_idx_images(huge), Catch::Contains("implausibly large"));
-  const std::string short_file = folder.write("s", {0, 0, 8}, false);
+  const std::string short_file = folder.write("s", {0, 0, 8, 1, 0, 0}, false);
   CHECK_THROWS_WITH(data::read_idx_labels(short_file), Catch::Contains("too short"));
   std::vector<std::uint8_t> gzip_garbage = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xde, 0xad, 0xbe, 0xef};
   const std::string garbage = folder.write("g.gz", gzip_garbage, false);
