@@ -4,44 +4,10 @@
 #include <algorithm>
 
 #include "kernels/batch_norm.h"
-#include "kernels/launch.h"
+#include "kernels/block_reduce.h"
 
 namespace kiln::kernels::cuda {
 namespace {
-
-constexpr unsigned warps_per_block = threads_per_block / 32;
-
-// Threads for a block that reduces `items` values: whole warps, no more than the items need (small channels or
-// batches would otherwise leave most of a 256-thread block idle through every reduction step).
-unsigned reduction_threads(std::int64_t items) {
-  return static_cast<unsigned>(std::clamp<std::int64_t>((items + 31) / 32 * 32, 32, threads_per_block));
-}
-
-template <int N>
-struct Sums {
-  float value[N];
-};
-
-// Sums each of the N per-thread values over the block and returns the totals to every thread. Every thread of the
-// block (whole warps, at most threads_per_block) must call it.
-template <int N>
-__device__ Sums<N> block_sum(Sums<N> sums) {
-  __shared__ float warp_totals[N][warps_per_block];
-  for (int offset = 16; offset > 0; offset /= 2) {
-    for (int k = 0; k < N; ++k) sums.value[k] += __shfl_down_sync(0xffffffffu, sums.value[k], offset);
-  }
-  const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  if (lane == 0) {
-    for (int k = 0; k < N; ++k) warp_totals[k][warp] = sums.value[k];
-  }
-  __syncthreads();
-  Sums<N> totals{};
-  for (int k = 0; k < N; ++k) {
-    for (unsigned w = 0; w < blockDim.x / 32; ++w) totals.value[k] += warp_totals[k][w];
-  }
-  __syncthreads();  // the next call rewrites warp_totals
-  return totals;
-}
 
 // The flat index of the k-th value of channel c, k = o * inner + i.
 __device__ std::int64_t channel_value(std::int64_t k, std::int64_t c, std::int64_t channels, std::int64_t inner) {
@@ -54,17 +20,15 @@ __global__ void batch_norm_statistics_kernel(const float* x, float* mean, float*
                                              float* running_var, std::int64_t outer, std::int64_t channels,
                                              std::int64_t inner, float momentum) {
   const std::int64_t c = blockIdx.x, count = outer * inner;
-  Sums<1> total{};
-  for (std::int64_t k = threadIdx.x; k < count; k += blockDim.x) {
-    total.value[0] += x[channel_value(k, c, channels, inner)];
-  }
-  const float batch_mean = block_sum(total).value[0] / static_cast<float>(count);
-  Sums<1> squares{};
+  float total = 0.0f;
+  for (std::int64_t k = threadIdx.x; k < count; k += blockDim.x) total += x[channel_value(k, c, channels, inner)];
+  const float batch_mean = block_sum(total) / static_cast<float>(count);
+  float squares = 0.0f;
   for (std::int64_t k = threadIdx.x; k < count; k += blockDim.x) {
     const float deviation = x[channel_value(k, c, channels, inner)] - batch_mean;
-    squares.value[0] += deviation * deviation;
+    squares += deviation * deviation;
   }
-  const float sum_squares = block_sum(squares).value[0];
+  const float sum_squares = block_sum(squares);
   if (threadIdx.x == 0) {
     mean[c] = batch_mean;
     variance[c] = sum_squares / static_cast<float>(count);
@@ -91,7 +55,7 @@ __global__ void batch_norm_backward_sums_kernel(const float* x, const float* dy,
                                                 float eps) {
   const std::int64_t c = blockIdx.x, count = outer * inner;
   const float channel_mean = mean[c], inv_std = rsqrtf(variance[c] + eps);
-  Sums<2> sums{};
+  BlockSums<float, 2> sums{};
   for (std::int64_t k = threadIdx.x; k < count; k += blockDim.x) {
     const std::int64_t index = channel_value(k, c, channels, inner);
     sums.value[0] += dy[index];

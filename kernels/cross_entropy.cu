@@ -3,34 +3,11 @@
 // then one block over them, with no atomics: the sum is reproducible.
 #include <algorithm>
 
+#include "kernels/block_reduce.h"
 #include "kernels/cross_entropy.h"
-#include "kernels/launch.h"
 
 namespace kiln::kernels::cuda {
 namespace {
-
-constexpr unsigned warps_per_block = threads_per_block / 32;
-
-// Threads for a block that reduces `items` values: whole warps, no more than the items need (small channels or
-// batches would otherwise leave most of a 256-thread block idle through every reduction step).
-unsigned reduction_threads(std::int64_t items) {
-  return static_cast<unsigned>(std::clamp<std::int64_t>((items + 31) / 32 * 32, 32, threads_per_block));
-}
-
-// Sums value over the block (warp shuffles, then the warp totals in a fixed order) and returns the total to every
-// thread. Every thread of the block (whole warps, at most threads_per_block) must call it.
-template <class T>
-__device__ T block_sum(T value) {
-  __shared__ T warp_totals[warps_per_block];
-  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
-  const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  if (lane == 0) warp_totals[warp] = value;
-  __syncthreads();
-  T total = 0;
-  for (unsigned w = 0; w < blockDim.x / 32; ++w) total += warp_totals[w];
-  __syncthreads();  // the next call rewrites warp_totals
-  return total;
-}
 
 // The offset of the first class score of a position; its other scores follow `inner` apart.
 __device__ std::int64_t scores_offset(std::int64_t position, std::int64_t classes, std::int64_t inner) {

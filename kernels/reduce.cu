@@ -1,24 +1,10 @@
 // CUDA sum: pass 1 reduces fixed-size slices to per-block partials (warp shuffles, then shared memory), pass 2 sums
 // the partials in one block. Fixed block counts and orders keep the result bit-reproducible.
-#include "kernels/launch.h"
+#include "kernels/block_reduce.h"
 #include "kernels/reduce.h"
 
 namespace kiln::kernels::cuda {
 namespace {
-
-// Sums `value` over the block; the result is valid in thread 0.
-__device__ float block_sum(float value) {
-  __shared__ float warp_totals[threads_per_block / 32];
-  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
-  const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  if (lane == 0) warp_totals[warp] = value;
-  __syncthreads();
-  value = threadIdx.x < blockDim.x / 32 ? warp_totals[threadIdx.x] : 0.0f;
-  if (warp == 0) {
-    for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
-  }
-  return value;
-}
 
 __global__ void partial_sums_kernel(const float* x, std::int64_t n, float* partials) {
   float total = 0.0f;
