@@ -12,10 +12,11 @@
 namespace kiln {
 
 struct SafetensorsFile {
-  std::vector<std::pair<std::string, Tensor>> tensors;  // in file order, on the CPU
+  std::vector<std::pair<std::string, Tensor>> tensors;  // in header order, on the CPU
   std::map<std::string, std::string> metadata;          // "__metadata__"
-  std::vector<std::string> skipped;  // tensors of dtypes kiln cannot hold (e.g. I64 num_batches_tracked), not loaded
-  const Tensor& at(const std::string& name) const;      // throws naming the missing tensor
+  // Names of tensors whose dtype kiln cannot hold (e.g. PyTorch's I64 num_batches_tracked): checked, not loaded.
+  std::vector<std::string> skipped;
+  const Tensor& at(const std::string& name) const;  // throws naming the missing tensor
   bool contains(const std::string& name) const;
 };
 
