@@ -44,3 +44,20 @@ void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t ba
                             const Conv2dGeometry& geometry);
 
 }  // namespace kiln::kernels::cpu
+
+// CUDA versions (float32, device pointers), in conv2d.cu: implicit GEMMs that gather from the images on the fly (no
+// column buffer), with the CPU versions' arguments.
+namespace kiln::kernels::cuda {
+
+void conv2d_forward(const float* x, const float* weight, const float* bias, float* y, std::int64_t batch,
+                    std::int64_t out_channels, const cpu::Conv2dGeometry& geometry);
+void conv2d_backward_data(const float* dy, const float* weight, float* dx, std::int64_t batch,
+                          std::int64_t out_channels, const cpu::Conv2dGeometry& geometry);
+// The floats of scratch conv2d_backward_weight needs for its per-chunk partial sums (0 when it needs none).
+std::int64_t conv2d_backward_weight_scratch(std::int64_t batch, std::int64_t out_channels,
+                                            const cpu::Conv2dGeometry& geometry);
+// Deterministic: the batch's pixels are split into chunks fixed by the shapes, summed in chunk order.
+void conv2d_backward_weight(const float* x, const float* dy, float* dweight, float* scratch, std::int64_t batch,
+                            std::int64_t out_channels, const cpu::Conv2dGeometry& geometry);
+
+}  // namespace kiln::kernels::cuda

@@ -23,3 +23,19 @@ void conv_transpose2d_backward_weight(const T* x, const T* dy, T* dweight, std::
                                       std::int64_t in_channels, const Conv2dGeometry& adjoint);
 
 }  // namespace kiln::kernels::cpu
+
+// CUDA versions (float32, device pointers), in conv_transpose2d.cu: conv2d's CUDA kernels in the adjoint roles.
+namespace kiln::kernels::cuda {
+
+void conv_transpose2d_forward(const float* x, const float* weight, const float* bias, float* y, std::int64_t batch,
+                              std::int64_t in_channels, const cpu::Conv2dGeometry& adjoint);
+void conv_transpose2d_backward_data(const float* dy, const float* weight, float* dx, std::int64_t batch,
+                                    std::int64_t in_channels, const cpu::Conv2dGeometry& adjoint);
+// The floats of scratch conv_transpose2d_backward_weight needs (0 when it needs none).
+std::int64_t conv_transpose2d_backward_weight_scratch(std::int64_t batch, std::int64_t in_channels,
+                                                      const cpu::Conv2dGeometry& adjoint);
+void conv_transpose2d_backward_weight(const float* x, const float* dy, float* dweight, float* scratch,
+                                      std::int64_t batch, std::int64_t in_channels,
+                                      const cpu::Conv2dGeometry& adjoint);
+
+}  // namespace kiln::kernels::cuda

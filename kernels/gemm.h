@@ -12,3 +12,12 @@ void gemm(bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n, st
           std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc);
 
 }  // namespace kiln::kernels::cpu
+
+// CUDA version (float32, device pointers), in gemm.cu: the same row-major semantics as cpu::gemm; C is not read when
+// beta is 0.
+namespace kiln::kernels::cuda {
+
+void gemm(bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+          const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);
+
+}  // namespace kiln::kernels::cuda

@@ -1,4 +1,4 @@
-// conv2d: shape checks, dispatch to kernels/conv2d, backward through the same kernels.
+// conv2d: shape checks, dispatch to kernels/conv2d (CPU or CUDA), backward through the same kernels.
 #include "kiln/ops/conv.h"
 
 #include "engine/ops/dispatch.h"
@@ -26,36 +26,61 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                out_channels, " output channels of weight ", shape_str(weight.shape()));
   }
   ops::check_same_device_dtype("conv2d", {&x, &weight, &bias});
-  ops::require_cpu("conv2d", x);
 
   const kernels::cpu::Conv2dGeometry geometry{x.size(1),        x.size(2),        x.size(3),     weight.size(2),
                                               weight.size(3),   options.stride_h, options.stride_w, options.pad_h,
                                               options.pad_w};
   Tensor y = Tensor::empty({batch, out_channels, geometry.out_height(), geometry.out_width()}, x.dtype(), x.device());
-  ops::dispatch_float("conv2d", x, [&]<class T>() {
-    kernels::cpu::conv2d_forward(x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
-                                 y.data<T>(), batch, out_channels, geometry);
-  });
+  if (ops::on_cuda("conv2d", x)) {
+    KILN_CUDA_KERNEL_CALL(kernels::cuda::conv2d_forward(x.data<float>(), weight.data<float>(),
+                                                        bias.defined() ? bias.data<float>() : nullptr,
+                                                        y.data<float>(), batch, out_channels, geometry));
+  } else {
+    ops::dispatch_float("conv2d", x, [&]<class T>() {
+      kernels::cpu::conv2d_forward(x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
+                                   y.data<T>(), batch, out_channels, geometry);
+    });
+  }
   record(y, "conv2d", {x, weight, bias},
          [x, weight, geometry, batch, out_channels](const Tensor& dy, const std::vector<bool>& needs) {
            Tensor dx, dweight, dbias;
-           ops::dispatch_float("conv2d", dy, [&]<class T>() {
-             if (needs[0]) {
-               dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-               kernels::cpu::conv2d_backward_data(dy.data<T>(), weight.data<T>(), dx.data<T>(), batch, out_channels,
-                                                  geometry);
-             }
-             if (needs[1]) {
-               dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());
-               kernels::cpu::conv2d_backward_weight(x.data<T>(), dy.data<T>(), dweight.data<T>(), batch,
+           if (needs[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+           if (needs[1]) dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());
+           if (needs[2]) dbias = Tensor::empty({out_channels}, dy.dtype(), dy.device());
+           if (ops::on_cuda("conv2d", dy)) {
+             KILN_CUDA_KERNEL_CALL({
+               if (needs[0]) {
+                 kernels::cuda::conv2d_backward_data(dy.data<float>(), weight.data<float>(), dx.data<float>(), batch,
+                                                     out_channels, geometry);
+               }
+               if (needs[1]) {
+                 const Tensor scratch = Tensor::empty(
+                     {kernels::cuda::conv2d_backward_weight_scratch(batch, out_channels, geometry)}, dy.dtype(),
+                     dy.device());
+                 kernels::cuda::conv2d_backward_weight(x.data<float>(), dy.data<float>(), dweight.data<float>(),
+                                                       scratch.data<float>(), batch, out_channels, geometry);
+               }
+               if (needs[2]) {
+                 kernels::cuda::bias_add_backward(dy.data<float>(), dbias.data<float>(), batch, out_channels,
+                                                  geometry.column_cols());
+               }
+             });
+           } else {
+             ops::dispatch_float("conv2d", dy, [&]<class T>() {
+               if (needs[0]) {
+                 kernels::cpu::conv2d_backward_data(dy.data<T>(), weight.data<T>(), dx.data<T>(), batch,
                                                     out_channels, geometry);
-             }
-             if (needs[2]) {
-               dbias = Tensor::empty({out_channels}, dy.dtype(), dy.device());
-               kernels::cpu::bias_add_backward(dy.data<T>(), dbias.data<T>(), batch, out_channels,
-                                               geometry.column_cols());
-             }
-           });
+               }
+               if (needs[1]) {
+                 kernels::cpu::conv2d_backward_weight(x.data<T>(), dy.data<T>(), dweight.data<T>(), batch,
+                                                      out_channels, geometry);
+               }
+               if (needs[2]) {
+                 kernels::cpu::bias_add_backward(dy.data<T>(), dbias.data<T>(), batch, out_channels,
+                                                 geometry.column_cols());
+               }
+             });
+           }
            return std::vector<Tensor>{dx, dweight, dbias};
          });
   return y;

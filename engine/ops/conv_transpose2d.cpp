@@ -1,4 +1,5 @@
-// conv_transpose2d: shape checks, then kernels/conv_transpose2d, which runs conv2d's kernels in the adjoint roles.
+// conv_transpose2d: shape checks, then kernels/conv_transpose2d (CPU or CUDA), which runs conv2d's kernels in the
+// adjoint roles.
 #include "kiln/ops/conv.h"
 
 #include "engine/ops/dispatch.h"
@@ -37,36 +38,62 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
                " does not match the ", out_channels, " output channels of weight ", shape_str(weight.shape()));
   }
   ops::check_same_device_dtype("conv_transpose2d", {&x, &weight, &bias});
-  ops::require_cpu("conv_transpose2d", x);
 
   // The convolution this op is the adjoint of: from [out_channels, out_h, out_w] images back to x's size.
   const kernels::cpu::Conv2dGeometry adjoint{out_channels, out_h, out_w, weight.size(2), weight.size(3),
                                              options.stride_h, options.stride_w, options.pad_h, options.pad_w};
   Tensor y = Tensor::empty({batch, out_channels, out_h, out_w}, x.dtype(), x.device());
-  ops::dispatch_float("conv_transpose2d", x, [&]<class T>() {
-    kernels::cpu::conv_transpose2d_forward(x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
-                                           y.data<T>(), batch, in_channels, adjoint);
-  });
+  if (ops::on_cuda("conv_transpose2d", x)) {
+    KILN_CUDA_KERNEL_CALL(kernels::cuda::conv_transpose2d_forward(x.data<float>(), weight.data<float>(),
+                                                                  bias.defined() ? bias.data<float>() : nullptr,
+                                                                  y.data<float>(), batch, in_channels, adjoint));
+  } else {
+    ops::dispatch_float("conv_transpose2d", x, [&]<class T>() {
+      kernels::cpu::conv_transpose2d_forward(x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
+                                             y.data<T>(), batch, in_channels, adjoint);
+    });
+  }
   record(y, "conv_transpose2d", {x, weight, bias},
          [x, weight, adjoint, batch, in_channels](const Tensor& dy, const std::vector<bool>& needs) {
            Tensor dx, dweight, dbias;
-           ops::dispatch_float("conv_transpose2d", dy, [&]<class T>() {
-             if (needs[0]) {
-               dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-               kernels::cpu::conv_transpose2d_backward_data(dy.data<T>(), weight.data<T>(), dx.data<T>(), batch,
-                                                            in_channels, adjoint);
-             }
-             if (needs[1]) {
-               dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());
-               kernels::cpu::conv_transpose2d_backward_weight(x.data<T>(), dy.data<T>(), dweight.data<T>(), batch,
+           if (needs[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+           if (needs[1]) dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());
+           if (needs[2]) dbias = Tensor::empty({adjoint.channels}, dy.dtype(), dy.device());
+           if (ops::on_cuda("conv_transpose2d", dy)) {
+             KILN_CUDA_KERNEL_CALL({
+               if (needs[0]) {
+                 kernels::cuda::conv_transpose2d_backward_data(dy.data<float>(), weight.data<float>(),
+                                                               dx.data<float>(), batch, in_channels, adjoint);
+               }
+               if (needs[1]) {
+                 const Tensor scratch = Tensor::empty(
+                     {kernels::cuda::conv_transpose2d_backward_weight_scratch(batch, in_channels, adjoint)},
+                     dy.dtype(), dy.device());
+                 kernels::cuda::conv_transpose2d_backward_weight(x.data<float>(), dy.data<float>(),
+                                                                 dweight.data<float>(), scratch.data<float>(), batch,
+                                                                 in_channels, adjoint);
+               }
+               if (needs[2]) {
+                 kernels::cuda::bias_add_backward(dy.data<float>(), dbias.data<float>(), batch, adjoint.channels,
+                                                  adjoint.height * adjoint.width);
+               }
+             });
+           } else {
+             ops::dispatch_float("conv_transpose2d", dy, [&]<class T>() {
+               if (needs[0]) {
+                 kernels::cpu::conv_transpose2d_backward_data(dy.data<T>(), weight.data<T>(), dx.data<T>(), batch,
                                                               in_channels, adjoint);
-             }
-             if (needs[2]) {
-               dbias = Tensor::empty({adjoint.channels}, dy.dtype(), dy.device());
-               kernels::cpu::bias_add_backward(dy.data<T>(), dbias.data<T>(), batch, adjoint.channels,
-                                               adjoint.height * adjoint.width);
-             }
-           });
+               }
+               if (needs[1]) {
+                 kernels::cpu::conv_transpose2d_backward_weight(x.data<T>(), dy.data<T>(), dweight.data<T>(), batch,
+                                                                in_channels, adjoint);
+               }
+               if (needs[2]) {
+                 kernels::cpu::bias_add_backward(dy.data<T>(), dbias.data<T>(), batch, adjoint.channels,
+                                                 adjoint.height * adjoint.width);
+               }
+             });
+           }
            return std::vector<Tensor>{dx, dweight, dbias};
          });
   return y;

@@ -1,4 +1,5 @@
-// linear: y = x * weight^T + bias through kernels/gemm; the backward is two more products and a column sum.
+// linear: y = x * weight^T + bias through kernels/gemm (CPU or CUDA); the backward is two more products and a column
+// sum.
 #include "kiln/ops/linear.h"
 
 #include "engine/ops/dispatch.h"
@@ -20,35 +21,60 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                out_features, " output features of weight ", shape_str(weight.shape()));
   }
   ops::check_same_device_dtype("linear", {&x, &weight, &bias});
-  ops::require_cpu("linear", x);
 
   Tensor y = Tensor::empty({batch, out_features}, x.dtype(), x.device());
-  ops::dispatch_float("linear", x, [&]<class T>() {
-    kernels::cpu::gemm(false, true, batch, out_features, in_features, T(1), x.data<T>(), in_features,
-                       weight.data<T>(), in_features, T(0), y.data<T>(), out_features);
-    if (bias.defined()) {
-      kernels::cpu::bias_add_forward(y.data<T>(), bias.data<T>(), y.data<T>(), batch, out_features, 1);
-    }
-  });
+  if (ops::on_cuda("linear", x)) {
+    KILN_CUDA_KERNEL_CALL({
+      kernels::cuda::gemm(false, true, batch, out_features, in_features, 1.0f, x.data<float>(), in_features,
+                          weight.data<float>(), in_features, 0.0f, y.data<float>(), out_features);
+      if (bias.defined()) {
+        kernels::cuda::bias_add_forward(y.data<float>(), bias.data<float>(), y.data<float>(), batch, out_features, 1);
+      }
+    });
+  } else {
+    ops::dispatch_float("linear", x, [&]<class T>() {
+      kernels::cpu::gemm(false, true, batch, out_features, in_features, T(1), x.data<T>(), in_features,
+                         weight.data<T>(), in_features, T(0), y.data<T>(), out_features);
+      if (bias.defined()) {
+        kernels::cpu::bias_add_forward(y.data<T>(), bias.data<T>(), y.data<T>(), batch, out_features, 1);
+      }
+    });
+  }
   record(y, "linear", {x, weight, bias},
          [x, weight, batch, in_features, out_features](const Tensor& dy, const std::vector<bool>& needs) {
            Tensor dx, dweight, dbias;
-           ops::dispatch_float("linear", dy, [&]<class T>() {
-             if (needs[0]) {  // dx [batch, in] = dy [batch, out] * weight [out, in]
-               dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-               kernels::cpu::gemm(false, false, batch, in_features, out_features, T(1), dy.data<T>(), out_features,
-                                  weight.data<T>(), in_features, T(0), dx.data<T>(), in_features);
-             }
-             if (needs[1]) {  // dweight [out, in] = dy^T [out, batch] * x [batch, in]
-               dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());
-               kernels::cpu::gemm(true, false, out_features, in_features, batch, T(1), dy.data<T>(), out_features,
-                                  x.data<T>(), in_features, T(0), dweight.data<T>(), in_features);
-             }
-             if (needs[2]) {
-               dbias = Tensor::empty({out_features}, dy.dtype(), dy.device());
-               kernels::cpu::bias_add_backward(dy.data<T>(), dbias.data<T>(), batch, out_features, 1);
-             }
-           });
+           if (needs[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+           if (needs[1]) dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());
+           if (needs[2]) dbias = Tensor::empty({out_features}, dy.dtype(), dy.device());
+           if (ops::on_cuda("linear", dy)) {
+             KILN_CUDA_KERNEL_CALL({
+               if (needs[0]) {  // dx [batch, in] = dy [batch, out] * weight [out, in]
+                 kernels::cuda::gemm(false, false, batch, in_features, out_features, 1.0f, dy.data<float>(),
+                                     out_features, weight.data<float>(), in_features, 0.0f, dx.data<float>(),
+                                     in_features);
+               }
+               if (needs[1]) {  // dweight [out, in] = dy^T [out, batch] * x [batch, in]
+                 kernels::cuda::gemm(true, false, out_features, in_features, batch, 1.0f, dy.data<float>(),
+                                     out_features, x.data<float>(), in_features, 0.0f, dweight.data<float>(),
+                                     in_features);
+               }
+               if (needs[2]) {
+                 kernels::cuda::bias_add_backward(dy.data<float>(), dbias.data<float>(), batch, out_features, 1);
+               }
+             });
+           } else {
+             ops::dispatch_float("linear", dy, [&]<class T>() {
+               if (needs[0]) {  // dx [batch, in] = dy [batch, out] * weight [out, in]
+                 kernels::cpu::gemm(false, false, batch, in_features, out_features, T(1), dy.data<T>(), out_features,
+                                    weight.data<T>(), in_features, T(0), dx.data<T>(), in_features);
+               }
+               if (needs[1]) {  // dweight [out, in] = dy^T [out, batch] * x [batch, in]
+                 kernels::cpu::gemm(true, false, out_features, in_features, batch, T(1), dy.data<T>(), out_features,
+                                    x.data<T>(), in_features, T(0), dweight.data<T>(), in_features);
+               }
+               if (needs[2]) kernels::cpu::bias_add_backward(dy.data<T>(), dbias.data<T>(), batch, out_features, 1);
+             });
+           }
            return std::vector<Tensor>{dx, dweight, dbias};
          });
   return y;
