@@ -3,6 +3,7 @@
 
 #include "kiln/device.h"
 #include "tools/cli.h"
+#include "tools/commands.h"
 
 namespace {
 
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
   using kiln::cli::Command;
   const std::vector<Command> commands = {
       Command("devices", "show the CUDA devices kiln can use (or why none)", {}, devices_command),
+      kiln::tools::train_command(),
+      kiln::tools::eval_command(),
   };
   return kiln::cli::run_program(commands, std::vector<std::string>(argv + 1, argv + argc));
 }

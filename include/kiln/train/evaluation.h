@@ -1,0 +1,44 @@
+#pragma once
+// Classification metrics and batched evaluation of a model on a labelled image set.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kiln/data/idx.h"
+#include "kiln/nn/module.h"
+
+namespace kiln::train {
+
+// confusion[true_class][predicted_class] = number of images.
+using ConfusionMatrix = std::vector<std::vector<std::int64_t>>;
+
+struct ClassScores {
+  double precision = 0, recall = 0, f1 = 0;  // 0 where undefined (a class never predicted or never present)
+  std::int64_t support = 0;                  // images of this class
+};
+
+struct ClassificationReport {
+  double loss = 0;      // mean cross-entropy per image
+  double accuracy = 0;  // fraction predicted correctly
+  std::int64_t count = 0;
+  std::vector<std::string> classes;
+  ConfusionMatrix confusion;
+  std::vector<ClassScores> per_class;
+};
+
+// Per-class precision, recall and F1 from a square confusion matrix, and the overall accuracy.
+std::vector<ClassScores> class_scores(const ConfusionMatrix& confusion);
+double accuracy(const ConfusionMatrix& confusion);
+
+// {"accuracy", "loss", "count", "per_class": [{"class", "precision", "recall", "f1", "support"}], "confusion"}.
+std::string to_json(const ClassificationReport& report);
+
+// Runs `model` in eval mode without recording gradients over `set` (already normalised) in batches, on `device`.
+// The model's train/eval mode is restored afterwards.
+ClassificationReport evaluate(nn::Module& model, const data::LabelledImages& set, std::int64_t batch_size,
+                              Device device = Device::cpu());
+
+// Index of the largest of each row of logits [N, C] (the first on ties), counted into `confusion` against `labels`.
+void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatrix& confusion);
+
+}  // namespace kiln::train

@@ -1,0 +1,73 @@
+#include <catch2/catch.hpp>
+
+#include <iostream>
+#include <sstream>
+
+#include "kiln/device.h"
+#include "tools/commands.h"
+
+using namespace kiln;
+
+namespace {
+
+struct Run {
+  int exit_code = 0;
+  std::string output, errors;
+};
+
+// Runs `kiln <words>` with the train and eval commands, capturing what they print.
+Run run_kiln(const std::vector<std::string>& words) {
+  std::ostringstream output, errors;
+  std::streambuf* const saved_output = std::cout.rdbuf(output.rdbuf());
+  std::streambuf* const saved_errors = std::cerr.rdbuf(errors.rdbuf());
+  Run run;
+  run.exit_code = cli::run_program({tools::train_command(), tools::eval_command()}, words);
+  std::cout.rdbuf(saved_output);
+  std::cerr.rdbuf(saved_errors);
+  run.output = output.str();
+  run.errors = errors.str();
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("cli: an unknown flag is a usage error naming it", "[train]") {
+  CHECK_THROWS_WITH(tools::train_command().parse({"--epochs", "2", "--bogus"}), Catch::Contains("--bogus"));
+  const Run run = run_kiln({"train", "--learning-rate", "0.1"});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.errors, Catch::Contains("unknown flag --learning-rate"));
+}
+
+TEST_CASE("cli: a bad value is a usage error naming the flag", "[train]") {
+  using Case = std::pair<std::vector<std::string>, std::string>;
+  const auto [words, flag] = GENERATE(Case{{"train", "--epochs", "two"}, "--epochs"},
+                                      Case{{"train", "-b", "0"}, "--batch-size"},
+                                      Case{{"train", "--lr", "fast"}, "--lr"},
+                                      Case{{"train", "--model", "resnet"}, "--model"},
+                                      Case{{"train", "--optimizer", "lion"}, "--optimizer"},
+                                      Case{{"train", "--val-fraction", "1.5"}, "--val-fraction"},
+                                      Case{{"train", "--device", "tpu"}, "--device"},
+                                      Case{{"eval", "--json"}, "--checkpoint"},
+                                      Case{{"eval", "--checkpoint", "x", "--batch-size", "-3"}, "--batch-size"});
+  const Run run = run_kiln(words);
+  INFO(run.errors);
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.errors, Catch::Contains(flag));
+}
+
+TEST_CASE("cli: --device cuda without a usable GPU fails clearly", "[train]") {
+  if (cuda_device_count() > 0) return;  // the message only exists where there is no GPU
+  const Run run = run_kiln({"train", "--device", "cuda", "--epochs", "1"});
+  CHECK(run.exit_code == 1);
+  CHECK_THAT(run.errors, Catch::Contains("--device cuda") && Catch::Contains("no usable CUDA device"));
+  CHECK_THAT(run.output, Catch::Contains(cuda_status_line()));
+}
+
+TEST_CASE("cli: --help lists the training flags with their defaults", "[train]") {
+  const std::string help = tools::train_command().help();
+  for (const char* flag : {"--model", "--epochs", "--batch-size, -b", "--lr-decay-rate", "--lr-staircase",
+                           "--weight-decay", "--early-stopping", "--val-fraction", "--limit-train", "--resume"}) {
+    CHECK_THAT(help, Catch::Contains(flag));
+  }
+  CHECK_THAT(help, Catch::Contains("(default: 256)"));
+}

@@ -1,0 +1,85 @@
+// kiln eval: a checkpoint's accuracy, loss, per-class scores and confusion matrix on the Fashion-MNIST test split.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "kernels/parallel.h"
+#include "kiln/data/idx.h"
+#include "kiln/train/checkpoint.h"
+#include "kiln/train/evaluation.h"
+#include "tools/commands.h"
+
+namespace kiln::tools {
+
+namespace {
+
+void print_table(const train::ClassificationReport& report) {
+  std::size_t name_width = 13;  // "macro average"
+  for (const std::string& name : report.classes) name_width = std::max(name_width, name.size());
+  const int width = static_cast<int>(name_width);
+  std::printf("accuracy %.2f%%  loss %.4f  (%lld images)\n\n", 100 * report.accuracy, report.loss,
+              static_cast<long long>(report.count));
+  std::printf("%-*s  precision  recall      f1  support\n", width, "class");
+  double precision = 0, recall = 0, f1 = 0;
+  for (std::size_t c = 0; c < report.per_class.size(); ++c) {
+    const train::ClassScores& score = report.per_class[c];
+    std::printf("%-*s  %9.4f  %6.4f  %6.4f  %7lld\n", width, report.classes[c].c_str(), score.precision,
+                score.recall, score.f1, static_cast<long long>(score.support));
+    precision += score.precision;
+    recall += score.recall;
+    f1 += score.f1;
+  }
+  const auto classes = static_cast<double>(std::max<std::size_t>(report.per_class.size(), 1));
+  std::printf("%-*s  %9.4f  %6.4f  %6.4f  %7lld\n\n", width, "macro average", precision / classes, recall / classes,
+              f1 / classes, static_cast<long long>(report.count));
+  std::printf("confusion matrix (rows: true class, columns: predicted class)\n%*s", width + 4, "");
+  for (std::size_t c = 0; c < report.confusion.size(); ++c) std::printf("%6zu", c);
+  std::printf("\n");
+  for (std::size_t t = 0; t < report.confusion.size(); ++t) {
+    std::printf("%2zu %-*s ", t, width, report.classes[t].c_str());
+    for (const std::int64_t count : report.confusion[t]) std::printf("%6lld", static_cast<long long>(count));
+    std::printf("\n");
+  }
+}
+
+int run_eval(const cli::Arguments& arguments) {
+  const std::string checkpoint = arguments.text("--checkpoint");
+  const std::int64_t batch_size = arguments.integer("--batch-size", 1, 1 << 20);
+  const bool json = arguments.flag("--json");
+  const long long threads = arguments.integer("--threads", 0, 4096);
+  const Device device = device_from_flag(arguments);
+  if (threads > 0) kernels::set_num_threads(static_cast<int>(threads));
+
+  const train::LoadedModel loaded = train::load_model(checkpoint);
+  data::LabelledImages test_set = data::load_fashion_mnist(arguments.text("--data"), false);
+  KILN_CHECK(loaded.info.classes == test_set.classes, "checkpoint '", checkpoint,
+             "' was trained on other classes than the Fashion-MNIST ones");
+  train::normalize(test_set.images, loaded.info.input);
+  loaded.model->to(device);
+  const train::ClassificationReport report = train::evaluate(*loaded.model, test_set, batch_size, device);
+  if (json) {
+    std::cout << train::to_json(report) << "\n";
+  } else {
+    std::cout << "checkpoint " << checkpoint << ": " << loaded.info.model << " after epoch " << loaded.info.epoch
+              << ", on " << device.str() << "\n";
+    std::cout.flush();
+    print_table(report);
+  }
+  return 0;
+}
+
+}  // namespace
+
+cli::Command eval_command() {
+  std::vector<cli::Option> options = {
+      {"--checkpoint", {}, "FILE", "a checkpoint written by kiln train (best.safetensors, last.safetensors)", ""},
+      {"--data", {}, "DIR", "the Fashion-MNIST folder", data::fashion_mnist_default_folder},
+      {"--json", {}, "", "print one JSON object instead of tables", ""},
+      {"--batch-size", {"-b"}, "N", "images per forward pass", "500"},
+      {"--device", {}, "cpu|cuda|auto", "where to evaluate", "auto"},
+      {"--threads", {}, "N", "CPU threads; 0 = KILN_NUM_THREADS or all cores", "0"},
+  };
+  return cli::Command("eval", "evaluate a checkpoint on the Fashion-MNIST test split", std::move(options), run_eval);
+}
+
+}  // namespace kiln::tools
