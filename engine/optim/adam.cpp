@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/ops/dispatch.h"
+#include "kernels/optimizer.h"
 
 namespace kiln::optim {
 
@@ -28,26 +29,19 @@ std::vector<nn::NamedBuffer> Adam::state() const {
   return named;
 }
 
-void Adam::update(std::size_t index, const Tensor& grad, double lr) {
+void Adam::update(std::size_t index, const Tensor& grad, double lr, double l2) {
   const Tensor& weight = parameters_[index].tensor;
-  const double beta1 = options_.beta1, beta2 = options_.beta2, eps = options_.eps;
   const double t = static_cast<double>(step_ + 1);
-  const double step_size = lr / (1 - std::pow(beta1, t));
-  const double inverse_sqrt_correction2 = 1 / std::sqrt(1 - std::pow(beta2, t));
+  const kernels::AdamStep step{options_.beta1, options_.beta2, options_.eps, lr / (1 - std::pow(options_.beta1, t)),
+                               1 / std::sqrt(1 - std::pow(options_.beta2, t)), l2};
+  const Tensor &m = exp_avg_[index], &v = exp_avg_sq_[index];
+  if (ops::on_cuda("Adam", weight)) {
+    KILN_CUDA_KERNEL_CALL(kernels::cuda::adam_update(weight.data<float>(), m.data<float>(), v.data<float>(),
+                                                     grad.data<float>(), weight.numel(), step));
+    return;
+  }
   ops::dispatch_float("Adam", weight, [&]<class T>() {
-    T* w = weight.data<T>();
-    T* m = exp_avg_[index].data<T>();
-    T* v = exp_avg_sq_[index].data<T>();
-    const T* g = grad.data<T>();
-    for (std::int64_t i = 0, n = weight.numel(); i < n; ++i) {
-      const double gradient = g[i];
-      const double first = beta1 * m[i] + (1 - beta1) * gradient;
-      const double second = beta2 * v[i] + (1 - beta2) * gradient * gradient;
-      m[i] = static_cast<T>(first);
-      v[i] = static_cast<T>(second);
-      // eps is added after the bias-corrected square root, as torch.optim.Adam does.
-      w[i] = static_cast<T>(w[i] - step_size * first / (std::sqrt(second) * inverse_sqrt_correction2 + eps));
-    }
+    kernels::cpu::adam_update(weight.data<T>(), m.data<T>(), v.data<T>(), grad.data<T>(), weight.numel(), step);
   });
 }
 

@@ -2,8 +2,6 @@
 
 #include <set>
 
-#include "engine/ops/dispatch.h"
-#include "kernels/elementwise.h"
 #include "kiln/autograd.h"
 #include "kiln/ops/elementwise.h"
 #include "kiln/ops/reduce.h"
@@ -50,20 +48,9 @@ void Optimizer::step() {
     const Tensor& weight = parameter.tensor;
     const Tensor grad = weight.grad();
     if (!grad.defined()) continue;
-    ops::require_cpu("optimizer step", weight);
     KILN_CHECK(grad.dtype() == weight.dtype() && grad.device() == weight.device(), "optimizer: gradient ",
                describe(grad), " of parameter '", parameter.name, "' does not match ", describe(weight));
-    if (l2_.lambda == 0.0 || !l2_.applies_to(parameter.kind)) {
-      update(index, grad, lr);
-      continue;
-    }
-    // The gradient of lambda/2 * ||w||^2 is added into a temporary so that the leaf's grad() stays the loss's own.
-    Tensor regularised = Tensor::empty(grad.shape(), grad.dtype(), grad.device());
-    ops::dispatch_float("optimizer step", weight, [&]<class T>() {
-      kernels::cpu::axpy(weight.data<T>(), static_cast<T>(l2_.lambda), grad.data<T>(), regularised.data<T>(),
-                         weight.numel());
-    });
-    update(index, regularised, lr);
+    update(index, grad, lr, l2_.applies_to(parameter.kind) ? l2_.lambda : 0.0);
   }
   ++step_;
 }

@@ -1,6 +1,7 @@
 #include "kiln/optim/sgd.h"
 
 #include "engine/ops/dispatch.h"
+#include "kernels/optimizer.h"
 
 namespace kiln::optim {
 
@@ -24,25 +25,19 @@ std::vector<nn::NamedBuffer> SGD::state() const {
   return named;
 }
 
-void SGD::update(std::size_t index, const Tensor& grad, double lr) {
+void SGD::update(std::size_t index, const Tensor& grad, double lr, double l2) {
   const Tensor& weight = parameters_[index].tensor;
-  const double momentum = options_.momentum;
-  const bool nesterov = options_.nesterov;
+  const kernels::SgdStep step{lr, options_.momentum, l2, options_.nesterov};
+  const Tensor velocity = velocity_.empty() ? Tensor() : velocity_[index];
+  if (ops::on_cuda("SGD", weight)) {
+    KILN_CUDA_KERNEL_CALL(kernels::cuda::sgd_update(weight.data<float>(),
+                                                    velocity.defined() ? velocity.data<float>() : nullptr,
+                                                    grad.data<float>(), weight.numel(), step));
+    return;
+  }
   ops::dispatch_float("SGD", weight, [&]<class T>() {
-    T* w = weight.data<T>();
-    const T* g = grad.data<T>();
-    const std::int64_t n = weight.numel();
-    if (momentum == 0) {
-      for (std::int64_t i = 0; i < n; ++i) w[i] = static_cast<T>(w[i] - lr * g[i]);
-      return;
-    }
-    T* v = velocity_[index].data<T>();
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double velocity = momentum * v[i] + g[i];
-      v[i] = static_cast<T>(velocity);
-      const double direction = nesterov ? g[i] + momentum * velocity : velocity;
-      w[i] = static_cast<T>(w[i] - lr * direction);
-    }
+    kernels::cpu::sgd_update(weight.data<T>(), velocity.defined() ? velocity.data<T>() : nullptr, grad.data<T>(),
+                             weight.numel(), step);
   });
 }
 

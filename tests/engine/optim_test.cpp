@@ -29,7 +29,7 @@ void set_grad(const NamedParameter& p, const std::vector<double>& values) {
 
 ExponentialDecay constant(double lr) { return {lr, 1.0, 1.0, false}; }
 
-// Records the gradient each update receives, to see exactly what L2 added.
+// Records the gradient each update applies (the loss gradient plus l2 * w), to see exactly what L2 added.
 class RecordingOptimizer : public optim::Optimizer {
  public:
   using Optimizer::Optimizer;
@@ -37,9 +37,11 @@ class RecordingOptimizer : public optim::Optimizer {
   std::vector<std::vector<double>> received;
 
  protected:
-  void update(std::size_t index, const Tensor& grad, double) override {
+  void update(std::size_t index, const Tensor& grad, double, double l2) override {
     received.resize(parameters_.size());
     received[index] = grad.to_vector_f64();
+    const std::vector<double> weight = parameters_[index].tensor.to_vector_f64();
+    for (std::size_t i = 0; i < weight.size(); ++i) received[index][i] += l2 * weight[i];
   }
 };
 

@@ -17,7 +17,7 @@ class Adam : public Optimizer {
   std::vector<nn::NamedBuffer> state() const override;
 
  protected:
-  void update(std::size_t index, const Tensor& grad, double lr) override;
+  void update(std::size_t index, const Tensor& grad, double lr, double l2) override;
 
  private:
   AdamOptions options_;

@@ -38,8 +38,8 @@ class Optimizer {
   const std::vector<nn::NamedParameter>& parameters() const { return parameters_; }
 
  protected:
-  // Updates parameter `index` with gradient `grad` (L2 already added) at learning rate `lr`.
-  virtual void update(std::size_t index, const Tensor& grad, double lr) = 0;
+  // Updates parameter `index` in place from the loss gradient `grad` plus l2 * w, at learning rate `lr`.
+  virtual void update(std::size_t index, const Tensor& grad, double lr, double l2) = 0;
 
   std::vector<nn::NamedParameter> parameters_;
   ExponentialDecay schedule_;

@@ -16,7 +16,7 @@ class SGD : public Optimizer {
   std::vector<nn::NamedBuffer> state() const override;
 
  protected:
-  void update(std::size_t index, const Tensor& grad, double lr) override;
+  void update(std::size_t index, const Tensor& grad, double lr, double l2) override;
 
  private:
   SgdOptions options_;
