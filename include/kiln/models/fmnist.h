@@ -9,7 +9,7 @@
 namespace kiln::models {
 
 // fmnist-small, exactly the seed project's net: conv 1->32 3x3, relu, maxpool 2/2, conv 32->32 3x3, relu,
-// maxpool 3/3, flatten 288, fc 288->120, relu, fc 120->10. 44,786 parameters.
+// maxpool 3/3, flatten 288, fc 288->120, relu, fc 120->10. 45,458 parameters.
 class FmnistSmall : public nn::Module {
  public:
   explicit FmnistSmall(Generator& generator);
