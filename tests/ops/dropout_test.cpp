@@ -55,7 +55,7 @@ TEST_CASE("forward: dropout's mask is philox_uniform(seed, offset + i) >= p", "[
   CHECK(kept < values.size());
 }
 
-TEST_CASE("forward: dropout rejects p outside [0, 1)", "[forward]") {
+TEST_CASE("forward: dropout rejects p outside 0 <= p < 1", "[forward]") {
   const Tensor x = Tensor::ones({2, 3});
   Generator generator(1);
   CHECK_THROWS_WITH(dropout(x, 1.0, true, generator), Catch::Contains("dropout") && Catch::Contains("[0, 1)") &&
