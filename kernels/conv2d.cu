@@ -13,6 +13,7 @@
 
 #include "kernels/elementwise.h"
 #include "kernels/launch.h"
+#include "kernels/register_tile.h"
 #include "kiln/error.h"
 
 namespace kiln::kernels::cuda {
@@ -68,14 +69,7 @@ __device__ void multiply_tile(std::int64_t k_begin, std::int64_t k_end, const Lo
       load_a(next, count(next), a_next);
       load_b(next, count(next), b_next);
     }
-    for (int kk = 0; kk < tile_k; ++kk) {
-      const float4 av = *reinterpret_cast<const float4*>(&a_slice[kk][row]);
-      const float4 bv = *reinterpret_cast<const float4*>(&b_slice[kk][col]);
-      const float a_col[4] = {av.x, av.y, av.z, av.w}, b_row[4] = {bv.x, bv.y, bv.z, bv.w};
-      for (int i = 0; i < 4; ++i) {
-        for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(a_col[i], b_row[j], acc[i][j]);
-      }
-    }
+    accumulate_register_tile(a_slice, b_slice, row, col, acc);
     __syncthreads();
   }
 }

@@ -8,6 +8,7 @@
 // bounds-checked scalar path for edge tiles and unaligned operands.
 #include "kernels/gemm.h"
 #include "kernels/launch.h"
+#include "kernels/register_tile.h"
 #include "kiln/error.h"
 
 namespace kiln::kernels::cuda {
@@ -79,14 +80,7 @@ __global__ __launch_bounds__(256) void gemm_kernel(std::int64_t m, std::int64_t 
       load_slice<a_k_contiguous, Vectorized>(a, lda, m, k, m0, k0 + tile_k, a_next);
       load_slice<b_k_contiguous, Vectorized>(b, ldb, n, k, n0, k0 + tile_k, b_next);
     }
-    for (int kk = 0; kk < tile_k; ++kk) {
-      const float4 av = *reinterpret_cast<const float4*>(&a_slice[kk][row]);
-      const float4 bv = *reinterpret_cast<const float4*>(&b_slice[kk][col]);
-      const float a_col[4] = {av.x, av.y, av.z, av.w}, b_row[4] = {bv.x, bv.y, bv.z, bv.w};
-      for (int i = 0; i < 4; ++i) {
-        for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(a_col[i], b_row[j], acc[i][j]);
-      }
-    }
+    accumulate_register_tile(a_slice, b_slice, row, col, acc);
     __syncthreads();
   }
 

@@ -2,20 +2,13 @@
 #include <cmath>
 
 #include "kiln/kiln.h"
+#include "tests/support/expect.h"
 #include "tests/support/gradcheck.h"
 
 using namespace kiln;
+using kiln::testing::check_close;
 using kiln::testing::check_gradients;
 using kiln::testing::random_input;
-
-namespace {
-
-void check_close(const std::vector<float>& actual, const std::vector<double>& expected) {
-  REQUIRE(actual.size() == expected.size());
-  for (std::size_t i = 0; i < actual.size(); ++i) CHECK(actual[i] == Approx(expected[i]).margin(1e-6));
-}
-
-}  // namespace
 
 TEST_CASE("forward: batch_norm train uses batch statistics and updates the running ones", "[forward]") {
   // [N=2, C=2, H=1, W=2]. Channel 0 holds 1, 3, 5, 7: mean 4, biased variance 5, unbiased 20/3.

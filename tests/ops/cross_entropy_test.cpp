@@ -1,18 +1,15 @@
 #include <catch2/catch.hpp>
 
 #include "kiln/kiln.h"
+#include "tests/support/expect.h"
 #include "tests/support/gradcheck.h"
 
 using namespace kiln;
+using kiln::testing::check_close;
 using kiln::testing::check_gradients;
 using kiln::testing::random_input;
 
 namespace {
-
-void check_close(const std::vector<float>& actual, const std::vector<double>& expected) {
-  REQUIRE(actual.size() == expected.size());
-  for (std::size_t i = 0; i < actual.size(); ++i) CHECK(actual[i] == Approx(expected[i]).margin(1e-6));
-}
 
 Tensor logits_leaf(const std::vector<float>& values, const Shape& shape) {
   Tensor logits = Tensor::from_vector(values, shape);
