@@ -1,8 +1,5 @@
 #include "kiln/safetensors.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -13,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+
+#include "kiln/atomic_file.h"
 
 namespace kiln {
 
@@ -134,53 +133,6 @@ void check_tiling(std::vector<TensorEntry> entries, std::uint64_t data_bytes, co
   if (covered != data_bytes) reject("unused bytes [", covered, ", ", data_bytes, ") at the end of the data section");
 }
 
-// Removes the temporary file unless the write was committed by renaming it.
-class TemporaryFile {
- public:
-  explicit TemporaryFile(std::string path) : path_(std::move(path)) {
-    descriptor_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (descriptor_ < 0) fail_io("cannot create");
-  }
-  ~TemporaryFile() {
-    if (descriptor_ >= 0) ::close(descriptor_);
-    if (!committed_) ::unlink(path_.c_str());
-  }
-  TemporaryFile(const TemporaryFile&) = delete;
-  TemporaryFile& operator=(const TemporaryFile&) = delete;
-
-  void write(const void* data, std::size_t bytes) {
-    const char* cursor = static_cast<const char*>(data);
-    while (bytes > 0) {
-      const ssize_t written = ::write(descriptor_, cursor, bytes);
-      if (written < 0 && errno == EINTR) continue;
-      if (written <= 0) fail_io("cannot write");
-      cursor += written;
-      bytes -= static_cast<std::size_t>(written);
-    }
-  }
-
-  // Flushes to disk, then renames over `destination` so that readers see either the old file or the whole new one.
-  void commit(const std::string& destination) {
-    if (::fsync(descriptor_) != 0) fail_io("cannot flush");
-    const int descriptor = descriptor_;
-    descriptor_ = -1;
-    if (::close(descriptor) != 0) fail_io("cannot close");
-    if (::rename(path_.c_str(), destination.c_str()) != 0) {
-      fail("safetensors: cannot rename '", path_, "' to '", destination, "': ", std::strerror(errno));
-    }
-    committed_ = true;
-  }
-
- private:
-  [[noreturn]] void fail_io(const char* what) const {
-    fail("safetensors: ", what, " '", path_, "': ", std::strerror(errno));
-  }
-
-  std::string path_;
-  int descriptor_ = -1;
-  bool committed_ = false;
-};
-
 }  // namespace
 
 const Tensor& SafetensorsFile::at(const std::string& name) const {
@@ -276,11 +228,11 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   unsigned char length_bytes[8];
   for (int i = 0; i < 8; ++i) length_bytes[i] = static_cast<unsigned char>(header_text.size() >> (8 * i));
 
-  TemporaryFile file(path + ".tmp-" + std::to_string(::getpid()));
+  AtomicFile file(path, "safetensors");
   file.write(length_bytes, 8);
-  file.write(header_text.data(), header_text.size());
+  file.write(header_text);
   for (const Tensor& tensor : host_tensors) file.write(tensor.raw_data(), tensor.nbytes());
-  file.commit(path);
+  file.commit();
 }
 
 }  // namespace kiln
