@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds the kiln program (release preset), trains fmnist-small
-# on Fashion-MNIST for two epochs on the best device, then evaluates the best checkpoint on the test split.
+# on Fashion-MNIST for two epochs on the best device, then evaluates the best checkpoint on the test split and writes
+# the HTML report (curves, per-class F1, confusion heat map, misclassified images) into the run folder.
 # A few minutes on a 2-core CPU, most of it the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +16,4 @@ rm -rf "$run"  # a fresh run each time (kiln train refuses to overwrite one)
 "$kiln" eval --checkpoint "$run/best.safetensors" | tee "$run/eval.txt"
 accuracy=$(awk '/^accuracy/ {print $2; exit}' "$run/eval.txt")
 echo
-echo "kiln demo: test accuracy $accuracy; report in $run/eval.txt, training log in $run/log.jsonl"
+echo "kiln demo: test accuracy $accuracy; report: $run/report.html (open it in a browser), table: $run/eval.txt"

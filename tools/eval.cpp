@@ -1,12 +1,15 @@
 // kiln eval: a checkpoint's accuracy, loss, per-class scores and confusion matrix on the Fashion-MNIST test split.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "kernels/parallel.h"
+#include "kiln/atomic_file.h"
 #include "kiln/data/idx.h"
 #include "kiln/train/checkpoint.h"
 #include "kiln/train/evaluation.h"
+#include "kiln/train/html_report.h"
 #include "tools/commands.h"
 
 namespace kiln::tools {
@@ -42,6 +45,25 @@ void print_table(const train::ClassificationReport& report) {
   }
 }
 
+// The report goes beside the checkpoint unless --report names another file; the log beside the checkpoint gives
+// the curves.
+std::string write_report(const std::string& checkpoint, const train::LoadedModel& loaded,
+                         const train::ClassificationReport& evaluation, const data::LabelledImages& raw_test_set,
+                         const std::string& report_flag) {
+  const std::filesystem::path run_folder = std::filesystem::path(checkpoint).parent_path();
+  const std::string path = report_flag.empty() ? (run_folder / "report.html").string() : report_flag;
+  train::ReportContent content;
+  content.title = loaded.info.model + " after epoch " + std::to_string(loaded.info.epoch);
+  content.subtitle = "checkpoint " + checkpoint + ", Fashion-MNIST test split";
+  content.epochs = train::read_training_log((run_folder / "log.jsonl").string());
+  content.evaluation = evaluation;
+  content.images = raw_test_set.images;
+  const Tensor labels = raw_test_set.labels.cpu();
+  content.labels.assign(labels.data<std::int32_t>(), labels.data<std::int32_t>() + labels.numel());
+  write_file_atomically(path, train::render_html_report(content), "report");
+  return path;
+}
+
 int run_eval(const cli::Arguments& arguments) {
   const std::string checkpoint = arguments.text("--checkpoint");
   const std::int64_t batch_size = arguments.integer("--batch-size", 1, 1 << 20);
@@ -51,12 +73,17 @@ int run_eval(const cli::Arguments& arguments) {
   if (threads > 0) kernels::set_num_threads(static_cast<int>(threads));
 
   const train::LoadedModel loaded = train::load_model(checkpoint);
-  data::LabelledImages test_set = data::load_fashion_mnist(arguments.text("--data"), false);
-  KILN_CHECK(loaded.info.classes == test_set.classes, "checkpoint '", checkpoint,
+  const data::LabelledImages raw_test_set = data::load_fashion_mnist(arguments.text("--data"), false);
+  KILN_CHECK(loaded.info.classes == raw_test_set.classes, "checkpoint '", checkpoint,
              "' was trained on other classes than the Fashion-MNIST ones");
+  data::LabelledImages test_set = raw_test_set;
+  test_set.images = raw_test_set.images.clone();
   train::normalize(test_set.images, loaded.info.input);
   loaded.model->to(device);
   const train::ClassificationReport report = train::evaluate(*loaded.model, test_set, batch_size, device);
+  const std::string report_path =
+      arguments.flag("--no-report") ? "" : write_report(checkpoint, loaded, report, raw_test_set,
+                                                  arguments.has("--report") ? arguments.text("--report") : "");
   if (json) {
     std::cout << train::to_json(report) << "\n";
   } else {
@@ -64,6 +91,7 @@ int run_eval(const cli::Arguments& arguments) {
               << ", on " << device.str() << "\n";
     std::cout.flush();
     print_table(report);
+    if (!report_path.empty()) std::cout << "\nreport: " << report_path << "\n";
   }
   return 0;
 }
@@ -75,6 +103,8 @@ cli::Command eval_command() {
       {"--checkpoint", {}, "FILE", "a checkpoint written by kiln train (best.safetensors, last.safetensors)", ""},
       {"--data", {}, "DIR", "the Fashion-MNIST folder", data::fashion_mnist_default_folder},
       {"--json", {}, "", "print one JSON object instead of tables", ""},
+      {"--report", {}, "FILE", "where to write the HTML report (default: report.html beside the checkpoint)", ""},
+      {"--no-report", {}, "", "write no HTML report", ""},
       {"--batch-size", {"-b"}, "N", "images per forward pass", "500"},
       {"--device", {}, "cpu|cuda|auto", "where to evaluate", "auto"},
       {"--threads", {}, "N", "CPU threads; 0 = KILN_NUM_THREADS or all cores", "0"},

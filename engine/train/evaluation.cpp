@@ -1,5 +1,6 @@
 #include "kiln/train/evaluation.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "kiln/autograd.h"
@@ -56,7 +57,8 @@ std::string to_json(const ClassificationReport& report) {
   return json.dump();
 }
 
-void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatrix& confusion) {
+void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatrix& confusion,
+                       std::vector<Prediction>* predictions) {
   KILN_CHECK(logits.dim() == 2 && labels.dtype() == DType::i32 && labels.shape() == Shape{logits.size(0)},
              "count_predictions: expected logits [N, C] and int32 labels [N], got ", describe(logits), " and ",
              describe(labels));
@@ -75,6 +77,12 @@ void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatr
     KILN_CHECK(truth[row] >= 0 && truth[row] < classes, "count_predictions: label ", truth[row], " of row ", row,
                " is not one of ", classes, " classes");
     ++confusion[static_cast<std::size_t>(truth[row])][static_cast<std::size_t>(best)];
+    if (predictions != nullptr) {
+      // softmax(best) = 1 / sum_c exp(s_c - s_best), stable since every exponent is <= 0.
+      double denominator = 0;
+      for (std::int64_t c = 0; c < classes; ++c) denominator += std::exp(static_cast<double>(scores[c] - scores[best]));
+      predictions->push_back({static_cast<std::int32_t>(best), static_cast<float>(1.0 / denominator)});
+    }
   }
 }
 
@@ -103,6 +111,7 @@ ClassificationReport evaluate(nn::Module& model, const data::LabelledImages& set
   ClassificationReport report;
   report.count = sampler.size();
   report.classes = set.classes;
+  report.predictions.reserve(static_cast<std::size_t>(sampler.size()));
   double loss_sum = 0;
   for (std::int64_t index = 0; index < sampler.batch_count(); ++index) {
     const Batch batch = sampler.batch(index);
@@ -113,7 +122,7 @@ ClassificationReport evaluate(nn::Module& model, const data::LabelledImages& set
       report.confusion.assign(classes, std::vector<std::int64_t>(classes, 0));
     }
     loss_sum += cross_entropy(logits, labels).item() * static_cast<double>(batch.labels.numel());
-    count_predictions(logits, batch.labels, report.confusion);
+    count_predictions(logits, batch.labels, report.confusion, &report.predictions);
   }
   KILN_CHECK(report.classes.empty() || report.classes.size() == report.confusion.size(), "evaluate: the set names ",
              report.classes.size(), " classes but the model predicts ", report.confusion.size());

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "kiln/autograd.h"
@@ -43,8 +44,17 @@ TEST_CASE("metrics: a class never predicted scores 0 instead of dividing by zero
 TEST_CASE("metrics: predictions are the first largest logit, counted against the labels", "[train]") {
   train::ConfusionMatrix confusion(2, std::vector<std::int64_t>(2, 0));
   const Tensor logits = Tensor::from_vector(std::vector<float>{0.1f, 0.9f, 2, 1, 1, 1}, {3, 2});
-  train::count_predictions(logits, Tensor::from_vector(std::vector<std::int32_t>{1, 1, 0}, {3}), confusion);
+  std::vector<train::Prediction> predictions;
+  train::count_predictions(logits, Tensor::from_vector(std::vector<std::int32_t>{1, 1, 0}, {3}), confusion,
+                           &predictions);
   CHECK(confusion == train::ConfusionMatrix{{1, 0}, {1, 1}});
+  REQUIRE(predictions.size() == 3);
+  CHECK(predictions[0].predicted_class == 1);
+  CHECK(predictions[0].probability == Approx(1 / (1 + std::exp(-0.8))));  // softmax of two logits 0.8 apart
+  CHECK(predictions[1].predicted_class == 0);
+  CHECK(predictions[1].probability == Approx(1 / (1 + std::exp(-1.0))));
+  CHECK(predictions[2].predicted_class == 0);
+  CHECK(predictions[2].probability == Approx(0.5));
   CHECK_THROWS_WITH(
       train::count_predictions(logits, Tensor::from_vector(std::vector<std::int32_t>{1, 2, 0}, {3}), confusion),
       Catch::Contains("label 2"));

@@ -17,6 +17,12 @@ struct ClassScores {
   std::int64_t support = 0;                  // images of this class
 };
 
+// One image's predicted class (the largest logit, the first on ties) and the softmax probability given to it.
+struct Prediction {
+  std::int32_t predicted_class = 0;
+  float probability = 0;
+};
+
 struct ClassificationReport {
   double loss = 0;      // mean cross-entropy per image
   double accuracy = 0;  // fraction predicted correctly
@@ -24,6 +30,7 @@ struct ClassificationReport {
   std::vector<std::string> classes;
   ConfusionMatrix confusion;
   std::vector<ClassScores> per_class;
+  std::vector<Prediction> predictions;  // one per image, in the set's order
 };
 
 // Per-class precision, recall and F1 from a square confusion matrix, and the overall accuracy.
@@ -38,7 +45,9 @@ std::string to_json(const ClassificationReport& report);
 ClassificationReport evaluate(nn::Module& model, const data::LabelledImages& set, std::int64_t batch_size,
                               Device device = Device::cpu());
 
-// Index of the largest of each row of logits [N, C] (the first on ties), counted into `confusion` against `labels`.
-void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatrix& confusion);
+// Index of the largest of each row of logits [N, C] (the first on ties), counted into `confusion` against `labels`
+// and, when `predictions` is given, appended to it with its softmax probability.
+void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatrix& confusion,
+                       std::vector<Prediction>* predictions = nullptr);
 
 }  // namespace kiln::train
