@@ -26,10 +26,11 @@ Span valid_outputs(std::int64_t size, std::int64_t out, std::int64_t stride, std
   return {begin, std::clamp(end, begin, out)};
 }
 
-// Calls visit(column_index, image_index) for every column entry that reads a pixel (not padding), and
-// skip(column_begin, column_end) for each run of entries that read padding.
+// Calls visit(column_index, image_index, count) for every run of `count` column entries that read pixels (not
+// padding), the pixels `stride_w` apart, and skip(column_begin, column_end) for each run of entries that read padding.
+// Whole runs, not single entries, so that the stride-1 case is a plain copy the compiler vectorises.
 template <class Visit, class Skip>
-void for_each_column_entry(const Conv2dGeometry& geometry, Visit visit, Skip skip) {
+void for_each_column_run(const Conv2dGeometry& geometry, Visit visit, Skip skip) {
   const std::int64_t out_h = geometry.out_height(), out_w = geometry.out_width();
   std::int64_t row_start = 0;
   for (std::int64_t c = 0; c < geometry.channels; ++c) {
@@ -43,9 +44,7 @@ void for_each_column_entry(const Conv2dGeometry& geometry, Visit visit, Skip ski
           const std::int64_t pixel_row = (c * geometry.height + oh * geometry.stride_h - geometry.pad_h + r) *
                                              geometry.width - geometry.pad_w + s;
           skip(column_row, column_row + cols.begin);
-          for (std::int64_t ow = cols.begin; ow < cols.end; ++ow) {
-            visit(column_row + ow, pixel_row + ow * geometry.stride_w);
-          }
+          visit(column_row + cols.begin, pixel_row + cols.begin * geometry.stride_w, cols.end - cols.begin);
           skip(column_row + cols.end, column_row + out_w);
         }
         skip(row_start + rows.end * out_w, row_start + out_h * out_w);
@@ -68,16 +67,32 @@ const T* image_columns(const T* image, const Conv2dGeometry& geometry, std::vect
 
 template <class T>
 void im2col(const T* image, const Conv2dGeometry& geometry, T* columns) {
-  for_each_column_entry(
-      geometry, [&](std::int64_t column, std::int64_t pixel) { columns[column] = image[pixel]; },
+  const std::int64_t stride = geometry.stride_w;
+  for_each_column_run(
+      geometry,
+      [&](std::int64_t column, std::int64_t pixel, std::int64_t count) {
+        T* out = columns + column;
+        const T* in = image + pixel;
+        if (stride == 1) {
+          std::copy_n(in, count, out);
+        } else {
+          for (std::int64_t k = 0; k < count; ++k) out[k] = in[k * stride];
+        }
+      },
       [&](std::int64_t begin, std::int64_t end) { std::fill(columns + begin, columns + end, T(0)); });
 }
 
 template <class T>
 void col2im(const T* columns, const Conv2dGeometry& geometry, T* image) {
   std::fill(image, image + geometry.channels * geometry.height * geometry.width, T(0));
-  for_each_column_entry(
-      geometry, [&](std::int64_t column, std::int64_t pixel) { image[pixel] += columns[column]; },
+  const std::int64_t stride = geometry.stride_w;
+  for_each_column_run(
+      geometry,
+      [&](std::int64_t column, std::int64_t pixel, std::int64_t count) {
+        const T* in = columns + column;
+        T* out = image + pixel;
+        for (std::int64_t k = 0; k < count; ++k) out[k * stride] += in[k];
+      },
       [](std::int64_t, std::int64_t) {});
 }
 

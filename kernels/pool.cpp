@@ -81,12 +81,13 @@ void max_pool2d_forward(const T* x, T* y, std::int64_t* argmax, std::int64_t pla
       for (std::int64_t j = 0; j < out_w; ++j) {
         const auto col = static_cast<std::size_t>(j);
         T best = -std::numeric_limits<T>::infinity();
-        std::int64_t best_index = rows.begin[row] * width + cols.begin[col];
+        const std::int64_t col_begin = cols.begin[col], col_end = cols.end[col];
+        std::int64_t best_index = rows.begin[row] * width + col_begin;
         for (std::int64_t h = rows.begin[row]; h < rows.end[row]; ++h) {
-          for (std::int64_t w = cols.begin[col]; w < cols.end[col]; ++w) {
-            const T value = in[h * width + w];
-            if (value > best || std::isnan(value)) {
-              best = value;
+          const T* line = in + h * width;
+          for (std::int64_t w = col_begin; w < col_end; ++w) {
+            if (line[w] > best || std::isnan(line[w])) {  // a NaN wins and stays, as in PyTorch
+              best = line[w];
               best_index = h * width + w;
             }
           }
