@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
       Command("devices", "show the CUDA devices kiln can use (or why none)", {}, devices_command),
       kiln::tools::train_command(),
       kiln::tools::eval_command(),
+      kiln::tools::info_command(),
   };
   return kiln::cli::run_program(commands, std::vector<std::string>(argv + 1, argv + argc));
 }
