@@ -1,6 +1,7 @@
 // The CUDA runtime glue: device discovery, raw memory, copies and fills, each failure naming the call, file and line.
 // Built by nvcc for real GPUs and, in KILN_CUDA_EMULATION builds, by the host compiler over the SIMT emulator.
 #include <cstdint>
+#include <cstdlib>
 #include <sstream>
 
 #include "engine/cuda/runtime.h"
@@ -115,6 +116,31 @@ void release(void* pointer, int device_index) noexcept {
   if (pointer == nullptr) return;
   cudaSetDevice(device_index);
   cudaFree(pointer);
+}
+
+void* allocate_pinned(std::size_t bytes) {
+#if defined(__CUDACC__)
+  void* pointer = nullptr;
+  const cudaError_t status = cudaHostAlloc(&pointer, bytes > 0 ? bytes : 1, cudaHostAllocDefault);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    fail("out of pinned host memory: requested ", bytes, " bytes (", cudaGetErrorString(status), ")");
+  }
+  return pointer;
+#else
+  // The emulated device reads host memory anyway: plain aligned memory stands in for page-locked memory.
+  void* pointer = std::aligned_alloc(256, bytes > 0 ? (bytes + 255) / 256 * 256 : 256);
+  KILN_CHECK(pointer != nullptr, "out of host memory: requested ", bytes, " bytes");
+  return pointer;
+#endif
+}
+
+void release_pinned(void* pointer) noexcept {
+#if defined(__CUDACC__)
+  if (pointer != nullptr) cudaFreeHost(pointer);
+#else
+  std::free(pointer);
+#endif
 }
 
 void copy(void* destination, Device destination_device, const void* source, Device source_device,

@@ -11,6 +11,9 @@ namespace kiln::cuda {
 
 void* allocate(std::size_t bytes, int device_index);
 void release(void* pointer, int device_index) noexcept;
+// Page-locked host memory, which the GPU reads directly (copies from it need no staging).
+void* allocate_pinned(std::size_t bytes);
+void release_pinned(void* pointer) noexcept;
 // Copies between any two devices (CPU or CUDA); synchronous.
 void copy(void* destination, Device destination_device, const void* source, Device source_device, std::size_t bytes);
 // Waits for all work queued on the device.

@@ -16,6 +16,8 @@ namespace {
 
 void* allocate(std::size_t, int) { no_cuda("allocate on cuda"); }
 void release(void*, int) noexcept {}
+void* allocate_pinned(std::size_t) { no_cuda("allocate pinned host memory"); }
+void release_pinned(void*) noexcept {}
 void copy(void*, Device, const void*, Device, std::size_t) { no_cuda("copy to/from cuda"); }
 void synchronize(int) { no_cuda("synchronize cuda"); }
 void fill32(void*, std::size_t, unsigned, int) { no_cuda("fill on cuda"); }

@@ -15,9 +15,12 @@
 namespace kiln {
 
 // A block of memory on one device; freed by the device's allocator when the last tensor using it goes.
+// Host memory may be page-locked (pinned: needs a usable CUDA device), so that copies to a GPU run at full speed.
+enum class HostMemory : std::uint8_t { pageable, pinned };
+
 class Storage {
  public:
-  Storage(std::size_t bytes, Device device);
+  Storage(std::size_t bytes, Device device, HostMemory host_memory = HostMemory::pageable);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -25,11 +28,13 @@ class Storage {
   void* data() const { return data_; }
   std::size_t bytes() const { return bytes_; }
   Device device() const { return device_; }
+  bool pinned() const { return pinned_; }
 
  private:
   void* data_ = nullptr;
   std::size_t bytes_ = 0;
   Device device_;
+  bool pinned_ = false;
 };
 
 struct Node;

@@ -1,0 +1,40 @@
+#pragma once
+// One decoded image as float RGB planes, and the geometric operations the image pipeline applies to it: cropping,
+// resizing (bilinear when enlarging, area averaging when shrinking) and flipping.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace kiln::data {
+
+// pixels holds [3, height, width] (R, G and B planes, row-major) scaled to [0, 1].
+struct Image {
+  std::int64_t height = 0, width = 0;
+  std::vector<float> pixels;
+};
+
+// JPEG, PNG or BMP through stb_image: grayscale is expanded to three equal channels, alpha is dropped (not
+// composited), 16-bit PNG is reduced to 8 bits. Throws kiln::Error naming the file and why it could not be read.
+Image decode_image(const std::string& path);
+// The same from bytes in memory; `name` only labels error messages.
+Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name);
+
+// The height x width window whose top-left corner is (top, left); it must lie inside the image.
+Image crop_image(const Image& image, std::int64_t top, std::int64_t left, std::int64_t height, std::int64_t width);
+
+// How far a square of the shorter side can slide along the longer one: |width - height|. RoomNet's centre square
+// uses offset |width - height| / 2 (rounded down); its training draws the offset uniformly from 0..range.
+std::int64_t square_crop_range(const Image& image);
+// The side x side square (side = the shorter side) starting `offset` pixels along the longer side.
+Image square_crop(const Image& image, std::int64_t offset);
+
+// Resamples each axis separately: an axis that grows is interpolated bilinearly (pixel centres aligned, as
+// PyTorch's align_corners=False), one that shrinks is area-averaged (each output pixel is the mean of the input area
+// it covers, partial pixels weighted by their overlap), and one that keeps its size is copied.
+Image resize_image(const Image& image, std::int64_t height, std::int64_t width);
+
+// Mirrors left and right, in place.
+void flip_horizontally(Image& image);
+
+}  // namespace kiln::data
