@@ -100,6 +100,7 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const Che
       {"best_val_loss", exact_text(info.best_val_loss)},
       {"epochs_without_improvement", std::to_string(info.epochs_without_improvement)},
       {"train_config", info.train_config},
+      {"preprocess", info.preprocess},
   };
   save_safetensors(path, tensors, metadata);
 }
@@ -124,6 +125,7 @@ CheckpointInfo read_checkpoint_info(const SafetensorsFile& file, const std::stri
   info.best_val_loss = reader.number<double>("best_val_loss");
   info.epochs_without_improvement = reader.number<std::int64_t>("epochs_without_improvement");
   info.train_config = reader.json("train_config").dump();
+  if (file.metadata.contains("preprocess")) info.preprocess = reader.json("preprocess").dump();
   return info;
 }
 
@@ -156,7 +158,13 @@ LoadedModel load_model(const std::string& path) {
   LoadedModel loaded;
   loaded.info = read_checkpoint_info(file, path);
   Generator unused_initialisation(0);  // every weight is overwritten by the checkpoint's
-  loaded.model = models::make_model(loaded.info.model, unused_initialisation);
+  models::ModelOptions options;
+  try {
+    options = nlohmann::json::parse(loaded.info.model_options).get<models::ModelOptions>();
+  } catch (const nlohmann::json::exception& error) {
+    fail("checkpoint '", path, "': metadata 'model_options' is not a JSON object of strings: ", error.what());
+  }
+  loaded.model = models::make_model(loaded.info.model, options, unused_initialisation);
   load_module_tensors(*loaded.model, file, path);
   if (Generator* generator = models::training_generator(*loaded.model); generator && loaded.info.dropout_rng) {
     generator->set_state(*loaded.info.dropout_rng);

@@ -3,7 +3,8 @@
 // names; "__metadata__" holds (all as strings) "model", "model_options" (JSON), "classes" (JSON array),
 // "input_mean"/"input_std" (JSON arrays), "epoch", "step", "seed", "rng_state" (JSON {"shuffle": {seed, offset},
 // "dropout": {seed, offset}} with "dropout" only for models that draw while training), "best_val_loss",
-// "epochs_without_improvement" and "train_config" (JSON). Optimiser state lives in a sibling file (see
+// "epochs_without_improvement", "train_config" (JSON) and "preprocess" (JSON, preprocess.h; "{}" for models trained
+// on in-memory tensors, and when absent). Optimiser state lives in a sibling file (see
 // optimizer_state_path) so that a checkpoint meant for inference stays small.
 #include <cstdint>
 #include <limits>
@@ -21,7 +22,7 @@ namespace kiln::train {
 
 struct CheckpointInfo {
   std::string model;                   // a models::make_model name
-  std::string model_options = "{}";    // JSON; the registered models take none yet
+  std::string model_options = "{}";    // JSON object of strings: the models::ModelOptions the model was built with
   std::vector<std::string> classes;
   Normalization input;                 // what the model's inputs were normalised with
   std::int64_t epoch = 0;              // completed epochs
@@ -32,6 +33,7 @@ struct CheckpointInfo {
   double best_val_loss = std::numeric_limits<double>::infinity();
   std::int64_t epochs_without_improvement = 0;
   std::string train_config = "{}";     // JSON of the TrainConfig that made the run
+  std::string preprocess = "{}";       // JSON of the image preprocessing (train/preprocess.h), "{}" when none
 };
 
 void save_checkpoint(const std::string& path, const nn::Module& model, const CheckpointInfo& info);
