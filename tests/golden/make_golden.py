@@ -9,30 +9,19 @@ committed files and needs no PyTorch.
 """
 import json
 import os
-import struct
 
 import torch
 import torch.nn.functional as F
 
+from safetensors_io import write_safetensors
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-DTYPES = {torch.float32: "F32", torch.int32: "I32"}
 
 
 def save(name, tensors, **options):
-    """Writes `tensors` (name -> tensor) and `options` (as JSON strings) in the safetensors format."""
-    header, blobs, offset = {}, [], 0
-    for key, value in tensors.items():
-        value = value.detach().contiguous().cpu()
-        blob = value.numpy().tobytes()
-        header[key] = {"dtype": DTYPES[value.dtype], "shape": list(value.shape),
-                       "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    header["__metadata__"] = {key: json.dumps(value) for key, value in options.items()}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(os.path.join(OUT, name + ".safetensors"), "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    """Writes `tensors` (name -> tensor) and `options` (as JSON strings) to data/<name>.safetensors."""
+    write_safetensors(os.path.join(OUT, name + ".safetensors"), tensors,
+                      {key: json.dumps(value) for key, value in options.items()})
 
 
 def leaf(*shape, low=-1.0, high=1.0):

@@ -18,34 +18,16 @@ Each case writes two safetensors files in tests/golden/data/:
 """
 import json
 import os
-import struct
 
 import torch
 from torch import nn
 from torchvision.models.vgg import VGG, cfgs, make_layers
 
+from safetensors_io import write_safetensors
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-DTYPES = {torch.float32: "F32", torch.int64: "I64"}
 WIDTH_DIVISOR, HIDDEN, CLASSES, IMAGE = 8, 16, 10, 64
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-
-
-def save(path, tensors, metadata=None):
-    """The safetensors format: 8-byte little-endian header length, JSON header, raw little-endian data."""
-    header, blobs, offset = {}, [], 0
-    for key, value in tensors.items():
-        value = value.detach().contiguous().cpu()
-        blob = value.numpy().tobytes()
-        header[key] = {"dtype": DTYPES[value.dtype], "shape": list(value.shape),
-                       "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    if metadata:
-        header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def narrow_vgg11(batch_norm):
@@ -76,11 +58,11 @@ def case(name, batch_norm):
     images = (pixels - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     with torch.no_grad():
         output = model(images)
-    save(os.path.join(OUT, f"torchvision_{name}.safetensors"), model.state_dict())
+    write_safetensors(os.path.join(OUT, f"torchvision_{name}.safetensors"), model.state_dict())
     options = {"depth": "11", "batch_norm": "true" if batch_norm else "false", "channels": str(64 // WIDTH_DIVISOR),
                "classifier_width": str(HIDDEN), "classes": str(CLASSES), "image_size": str(IMAGE),
                "layout": "torchvision"}
-    save(os.path.join(OUT, f"torchvision_{name}_io.safetensors"), {"input": images, "output": output}, options)
+    write_safetensors(os.path.join(OUT, f"torchvision_{name}_io.safetensors"), {"input": images, "output": output}, options)
 
 
 if __name__ == "__main__":

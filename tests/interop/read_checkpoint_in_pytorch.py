@@ -3,14 +3,15 @@
 
 usage: read_checkpoint_in_pytorch.py CHECKPOINT FMNIST_FOLDER KILN_EVAL_JSON
 
-The file is parsed with the standard library by the safetensors specification alone (8-byte little-endian header
-length, JSON header, raw little-endian data), so it shows any conforming reader, the `safetensors` package included,
+The file is parsed by the safetensors specification alone (tests/golden/safetensors_io.py: 8-byte little-endian
+header length, JSON header, raw little-endian data), so any conforming reader, the `safetensors` package included,
 can load it. The weights go into a PyTorch module with kiln's tensor names via load_state_dict(strict=True); the
 test-set accuracy and loss must equal those kiln eval printed (KILN_EVAL_JSON, from `kiln eval --json`).
 Exit code 77 (skipped) where PyTorch is not installed.
 """
 import gzip
 import json
+import os
 import struct
 import sys
 
@@ -21,22 +22,8 @@ except ImportError:
     print("skipped: PyTorch (Debian python3-torch) is not installed")
     sys.exit(77)
 
-DTYPES = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as file:
-        data = file.read()
-    (header_length,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + header_length])
-    metadata = header.pop("__metadata__", {})
-    body = data[8 + header_length:]
-    tensors = {}
-    for name, entry in header.items():
-        begin, end = entry["data_offsets"]
-        flat = torch.frombuffer(bytearray(body[begin:end]), dtype=DTYPES[entry["dtype"]])
-        tensors[name] = flat.reshape(entry["shape"])
-    return tensors, metadata
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
+from safetensors_io import read_safetensors  # noqa: E402  (after the PyTorch check)
 
 
 def fmnist_small():
