@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "engine/cuda/allocator.h"
+#include "engine/allocator.h"
 #include "engine/cuda/runtime.h"
 #include "kernels/philox.h"
 #include "kiln/autograd.h"
@@ -12,27 +12,18 @@ namespace kiln {
 
 // ---- Storage -------------------------------------------------------------------------------------------------------
 
-namespace {
-constexpr std::size_t cpu_alignment = 64;  // a cache line, and enough for any SIMD load
-}
-
 Storage::Storage(std::size_t bytes, Device device, HostMemory host_memory)
     : bytes_(bytes), device_(device), pinned_(device.is_cpu() && host_memory == HostMemory::pinned) {
   if (pinned_) {
     data_ = cuda::allocate_pinned(bytes);
-  } else if (device.is_cpu()) {
-    const std::size_t rounded = (bytes + cpu_alignment - 1) / cpu_alignment * cpu_alignment;
-    data_ = std::aligned_alloc(cpu_alignment, rounded > 0 ? rounded : cpu_alignment);
-    KILN_CHECK(data_ != nullptr, "out of host memory: requested ", bytes, " bytes");
   } else {
-    data_ = cuda::cached_allocate(bytes, device.index);
+    data_ = cached_allocate(bytes, device);
   }
 }
 
 Storage::~Storage() {
   if (pinned_) cuda::release_pinned(data_);
-  else if (device_.is_cpu()) std::free(data_);
-  else cuda::cached_release(data_, device_.index);
+  else cached_release(data_, device_);
 }
 
 // ---- Factories -----------------------------------------------------------------------------------------------------

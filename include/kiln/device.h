@@ -27,16 +27,19 @@ struct Device {
 int cuda_device_count();
 // One line describing the CUDA situation: the GPU, compute capability, driver, CUDA and cuDNN versions, or why none.
 std::string cuda_status_line();
-// The caching allocator's figures for one CUDA device (bytes counted in allocator blocks).
-struct CudaMemoryStats {
+// The caching allocator's figures for one device (bytes counted in allocator blocks).
+struct MemoryStats {
   std::size_t in_use_bytes = 0;  // held by live tensors
   std::size_t peak_bytes = 0;    // the most ever in use at once
   std::size_t cached_bytes = 0;  // freed by tensors, kept for reuse
-  std::size_t device_allocations = 0;  // cudaMalloc calls so far
+  std::size_t device_allocations = 0;  // cudaMalloc (or, on the CPU, aligned_alloc) calls so far
 };
-CudaMemoryStats cuda_memory_stats(int device_index = 0);
+MemoryStats cuda_memory_stats(int device_index = 0);
 // Returns cached blocks to the driver (they are otherwise kept for reuse).
 void cuda_empty_cache(int device_index = 0);
+// The same for CPU tensors' host memory (not cached in AddressSanitizer builds, so that it can catch a use after free).
+MemoryStats host_memory_stats();
+void host_empty_cache();
 
 // "auto" picks cuda:0 when a GPU is usable, else the CPU.
 Device best_device();

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "engine/allocator.h"
 #include "kiln/kiln.h"
 
 using namespace kiln;
@@ -67,4 +68,20 @@ TEST_CASE("device: parsing and the no-GPU fallback", "[tensor]") {
     CHECK_THROWS_AS(Tensor::zeros({2}, DType::f32, Device::cuda(0)), Error);
   }
   CHECK_FALSE(cuda_status_line().empty());
+}
+
+TEST_CASE("tensor: CPU storage is recycled by size class, so a repeated step allocates nothing new", "[engine]") {
+  const auto allocations = [] { return host_memory_stats().device_allocations; };
+  { const Tensor warm = Tensor::empty({1000, 37}); }
+  const auto before = allocations();
+  for (int step = 0; step < 3; ++step) {
+    const Tensor activations = Tensor::empty({1000, 37});
+    const Tensor other = Tensor::zeros({1000, 36});  // the same 512-byte size class: one more block, reused after
+  }
+#if defined(__SANITIZE_ADDRESS__)
+  CHECK(allocations() == before);  // not cached under ASan: no pool allocations at all
+#else
+  CHECK(allocations() == before + 1);
+  CHECK(host_memory_stats().cached_bytes >= size_class(1000 * 37 * 4));
+#endif
 }

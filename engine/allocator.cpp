@@ -1,6 +1,8 @@
-#include "engine/cuda/allocator.h"
+#include "engine/allocator.h"
 
+#include <algorithm>
 #include <bit>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -9,17 +11,35 @@
 #include "engine/cuda/runtime.h"
 #include "kiln/error.h"
 
-namespace kiln::cuda {
+namespace kiln {
 namespace {
+
+// Where a pool's fresh blocks come from and go back to.
+struct Backend {
+  void* (*allocate)(std::size_t bytes, int device_index);
+  void (*release)(void* block, int device_index) noexcept;
+};
+
+constexpr std::size_t host_alignment = 64;  // a cache line, and enough for any SIMD load
+
+void* host_allocate(std::size_t bytes, int) {
+  const std::size_t rounded = std::max<std::size_t>(host_alignment, (bytes + host_alignment - 1) / host_alignment * host_alignment);
+  void* block = std::aligned_alloc(host_alignment, rounded);
+  KILN_CHECK(block != nullptr, "out of host memory: requested ", bytes, " bytes");
+  return block;
+}
+void host_release(void* block, int) noexcept { std::free(block); }
 
 struct DevicePool {
   std::map<std::size_t, std::vector<void*>> free_blocks;  // size class -> cached blocks
   std::unordered_map<void*, std::size_t> live;            // block -> size class, for blocks handed out
-  CudaMemoryStats stats;
+  MemoryStats stats;
 };
 
 class CachingAllocator {
  public:
+  explicit CachingAllocator(Backend backend) : backend_(backend) {}
+
   void* allocate(std::size_t bytes, int device_index) {
     const std::size_t block_size = size_class(bytes);
     std::lock_guard lock(mutex_);
@@ -55,7 +75,7 @@ class CachingAllocator {
     empty_cache_locked(pools_[device_index], device_index);
   }
 
-  CudaMemoryStats stats(int device_index) {
+  MemoryStats stats(int device_index) {
     std::lock_guard lock(mutex_);
     return pools_[device_index].stats;
   }
@@ -64,30 +84,42 @@ class CachingAllocator {
   void* allocate_fresh(DevicePool& pool, std::size_t block_size, int device_index) {
     try {
       ++pool.stats.device_allocations;
-      return cuda::allocate(block_size, device_index);
+      return backend_.allocate(block_size, device_index);
     } catch (const Error&) {
       // Cached blocks of other sizes may be what is missing: give them back and try once more.
       empty_cache_locked(pool, device_index);
-      return cuda::allocate(block_size, device_index);
+      return backend_.allocate(block_size, device_index);
     }
   }
 
   void empty_cache_locked(DevicePool& pool, int device_index) {
     for (auto& [block_size, blocks] : pool.free_blocks) {
-      for (void* block : blocks) cuda::release(block, device_index);
+      for (void* block : blocks) backend_.release(block, device_index);
       pool.stats.cached_bytes -= block_size * blocks.size();
       blocks.clear();
     }
   }
 
+  Backend backend_;
   std::mutex mutex_;
   std::map<int, DevicePool> pools_;
 };
 
-CachingAllocator& allocator() {
-  static CachingAllocator* instance = new CachingAllocator();  // never destroyed: tensors may outlive static teardown
+// Never destroyed: tensors may outlive static teardown.
+CachingAllocator& device_allocator() {
+  static CachingAllocator* instance = new CachingAllocator({cuda::allocate, cuda::release});
   return *instance;
 }
+CachingAllocator& host_allocator() {
+  static CachingAllocator* instance = new CachingAllocator({host_allocate, host_release});
+  return *instance;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool cache_host_blocks = false;
+#else
+constexpr bool cache_host_blocks = true;
+#endif
 
 }  // namespace
 
@@ -99,14 +131,20 @@ std::size_t size_class(std::size_t bytes) {
   return (bytes + step - 1) / step * step;
 }
 
-void* cached_allocate(std::size_t bytes, int device_index) { return allocator().allocate(bytes, device_index); }
-void cached_release(void* pointer, int device_index) noexcept { allocator().release(pointer, device_index); }
+void* cached_allocate(std::size_t bytes, Device device) {
+  if (device.is_cuda()) return device_allocator().allocate(bytes, device.index);
+  return cache_host_blocks ? host_allocator().allocate(bytes, 0) : host_allocate(bytes, 0);
+}
 
-}  // namespace kiln::cuda
+void cached_release(void* pointer, Device device) noexcept {
+  if (device.is_cuda()) device_allocator().release(pointer, device.index);
+  else if (cache_host_blocks) host_allocator().release(pointer, 0);
+  else host_release(pointer, 0);
+}
 
-namespace kiln {
-
-CudaMemoryStats cuda_memory_stats(int device_index) { return cuda::allocator().stats(device_index); }
-void cuda_empty_cache(int device_index) { cuda::allocator().empty_cache(device_index); }
+MemoryStats cuda_memory_stats(int device_index) { return device_allocator().stats(device_index); }
+void cuda_empty_cache(int device_index) { device_allocator().empty_cache(device_index); }
+MemoryStats host_memory_stats() { return host_allocator().stats(0); }
+void host_empty_cache() { host_allocator().empty_cache(0); }
 
 }  // namespace kiln
