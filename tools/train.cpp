@@ -1,4 +1,5 @@
-// kiln train: trains a Fashion-MNIST model with the library's Trainer, showing progress and handling Ctrl-C.
+// kiln train: trains a model on Fashion-MNIST or an image folder with the library's Trainer, showing progress and
+// handling Ctrl-C.
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "kiln/models/registry.h"
 #include "kiln/train/trainer.h"
 #include "tools/commands.h"
+#include "tools/model_flags.h"
 
 namespace kiln::tools {
 
@@ -77,6 +79,26 @@ TrainConfig apply_flags(const cli::Arguments& arguments, TrainConfig config) {
   if (given("--val-fraction")) config.val_fraction = arguments.number("--val-fraction", 1e-3, 0.9);
   if (given("--limit-train")) config.limit_train = arguments.integer("--limit-train", 0, huge);
   if (given("--early-stopping")) config.early_stopping = arguments.integer("--early-stopping", 0, huge);
+  for (const auto& [key, value] : model_options_from(arguments)) config.model_options[key] = value;
+  if (given("--data")) config.data = arguments.text("--data");
+  if (given("--val-data")) config.val_data = arguments.text("--val-data");
+  if (given("--normalize")) {
+    config.normalize = one_of("--normalize", arguments.text("--normalize"), {"[-1,1]", "imagenet", "[0,1]", "computed"});
+  }
+  if (given("--square-crop")) config.square_crop = true;
+  if (given("--augment-flip")) config.augment_flip = true;
+  if (given("--augment-crop-padding")) {
+    config.augment_crop_padding = arguments.integer("--augment-crop-padding", 0, 1 << 12);
+  }
+  if (given("--batch-schedule")) config.batch_schedule = arguments.text("--batch-schedule");
+  if (given("--dropout-schedule")) config.dropout_schedule = arguments.text("--dropout-schedule");
+  if (given("--freeze-bn-stats")) config.freeze_bn_stats = arguments.integer("--freeze-bn-stats", 0, 1LL << 62);
+  if (given("--l2-all")) config.l2_all = true;
+  try {
+    train::check_config(config);
+  } catch (const Error& error) {
+    throw cli::UsageError(error.what());
+  }
   return config;
 }
 
@@ -149,16 +171,23 @@ int run_train(const cli::Arguments& arguments) {
   config.device = device_from_flag(arguments);
   if (threads > 0) kernels::set_num_threads(static_cast<int>(threads));
 
-  const std::string data_folder = arguments.text("--data");
-  const data::LabelledImages training_set = data::load_fashion_mnist(data_folder, true);
-  train::Trainer trainer(config, training_set);
+  train::ReaderSettings reader;
+  reader.threads = static_cast<int>(arguments.integer("--reader-threads", 1, 256));
+  reader.pin_memory = config.device.is_cuda();
+  train::TrainingData data = train::load_training_data(config, reader);
+  for (const data::SkippedFile& file : data.not_images) std::cout << "not an image, left out: " << file.path << "\n";
+  train::Trainer trainer(config, std::move(data));
   if (resume) trainer.resume(last_path);
-  std::cout << "model " << config.model << " (" << with_thousands(trainer.model().parameter_count())
-            << " parameters) on " << config.device.str() << ", " << kernels::num_threads() << " threads\n"
-            << "data " << data_folder << ": " << trainer.training_images() << " training, "
-            << trainer.validation_set().images.size(0) << " validation images\n"
-            << config.optimizer << " lr " << config.lr << ", weight decay " << config.weight_decay << ", batch "
-            << config.batch_size << ", seed " << config.seed << ", run folder " << out_dir << "\n";
+  std::cout << "model " << config.model << " " << trainer.progress().model_options << " ("
+            << with_thousands(trainer.model().parameter_count()) << " parameters) on " << config.device.str()
+            << ", " << kernels::num_threads() << " threads\n"
+            << "data " << config.data << ": " << trainer.training_images() << " training, "
+            << trainer.validation_images() << " validation images"
+            << (trainer.progress().preprocess == "{}" ? "" : ", preprocess " + trainer.progress().preprocess) << "\n"
+            << config.optimizer << " lr " << config.lr << ", weight decay " << config.weight_decay
+            << (config.l2_all ? " (all variables)" : "") << ", batch "
+            << (config.batch_schedule.empty() ? std::to_string(config.batch_size) : config.batch_schedule)
+            << ", seed " << config.seed << ", run folder " << out_dir << "\n";
   if (resume) std::cout << "resuming " << last_path << " after epoch " << trainer.progress().epoch << "\n";
   if (trainer.progress().epoch >= config.epochs) {
     std::cout << "the run has completed " << trainer.progress().epoch << " epochs already; pass --epochs N with a "
@@ -169,12 +198,21 @@ int run_train(const cli::Arguments& arguments) {
   ProgressPrinter printer;
   train::TrainHooks hooks;
   hooks.on_step = [&printer](const train::StepProgress& progress) { printer.step(progress); };
-  hooks.on_epoch = [&](const train::EpochStats& stats) { printer.epoch(stats, config.epochs); };
+  hooks.on_epoch = [&](const train::EpochStats& stats) {
+    printer.epoch(stats, config.epochs);
+    if (stats.skipped > 0) std::cout << "skipped " << stats.skipped << " unreadable image files this epoch\n";
+  };
   hooks.stop_requested = &stop_requested;
   stop_requested.store(false);
   const auto previous_handler = std::signal(SIGINT, request_stop);
   const train::TrainOutcome outcome = trainer.fit(hooks);
   std::signal(SIGINT, previous_handler);
+  const std::vector<data::SkippedFile> skipped = trainer.skipped_files();
+  if (!skipped.empty()) {
+    printer.finish_line();
+    std::cout << "skipped " << skipped.size() << " unreadable image files in all:\n";
+    for (const data::SkippedFile& file : skipped) std::cout << "  " << file.path << ": " << file.reason << "\n";
+  }
 
   if (outcome == train::TrainOutcome::interrupted) {
     printer.finish_line();
@@ -211,31 +249,47 @@ Device device_from_flag(const cli::Arguments& arguments) {
 cli::Command train_command() {
   const TrainConfig defaults;
   std::vector<cli::Option> options = {
-      {"--model", {}, "NAME", "the net to train: fmnist-small or fmnist-bn", defaults.model},
-      {"--data", {}, "DIR", "the Fashion-MNIST folder", data::fashion_mnist_default_folder},
+      {"--model", {}, "NAME", "the net to train: fmnist-small, fmnist-bn, roomnet or vgg", defaults.model},
+      {"--data", {"-t"}, "DIR", "the Fashion-MNIST folder, a class-per-subfolder image tree or Tiny ImageNet",
+       defaults.data},
+      {"--val-data", {"-v"}, "DIR", "image folders: a separate validation folder (else --val-fraction)", ""},
+      {"--normalize", {}, "[-1,1]|imagenet|[0,1]|computed",
+       "image folders: input normalisation (roomnet [-1,1], vgg --layout torchvision imagenet, else computed)", ""},
+      {"--square-crop", {}, "", "image folders: centre square of the longer side (a random one when training)", ""},
+      {"--augment-flip", {}, "", "image folders: random horizontal flips when training", ""},
+      {"--augment-crop-padding", {}, "N", "image folders: pad by N pixels and crop at random when training", "0"},
+      {"--reader-threads", {}, "N", "image folders: decoder threads", "4"},
       {"--epochs", {"-e"}, "N", "epochs in all (a resumed run counts its earlier ones)",
        std::to_string(defaults.epochs)},
       {"--batch-size", {"-b"}, "N", "images per step", std::to_string(defaults.batch_size)},
       {"--optimizer", {}, "adam|sgd", "the optimiser", defaults.optimizer},
-      {"--lr", {}, "X", "learning rate", text_of(defaults.lr)},
+      {"--lr", {"-lr"}, "X", "learning rate", text_of(defaults.lr)},
       {"--lr-decay-rate", {}, "X", "lr * X^(step / decay steps); 1 keeps it constant", text_of(defaults.lr_decay_rate)},
       {"--lr-decay-steps", {}, "N", "steps per decay by the rate", text_of(defaults.lr_decay_steps)},
       {"--lr-staircase", {}, "", "decay in whole steps of --lr-decay-steps", ""},
       {"--weight-decay", {}, "X", "L2 lambda on the weights (not biases or batch-norm)",
        text_of(defaults.weight_decay)},
+      {"--l2-all", {}, "", "L2 on every trainable variable, biases and batch norm included (RoomNet)", ""},
       {"--momentum", {}, "X", "SGD momentum", text_of(defaults.momentum)},
+      {"--batch-schedule", {}, "B0,B1@STEP,...",
+       "batch size by optimiser step, from the first epoch starting at or after STEP (else --batch-size)", ""},
+      {"--dropout-schedule", {}, "X0,X1@STEP,...", "every dropout layer's rate by optimiser step", ""},
+      {"--freeze-bn-stats", {}, "STEP", "from this step on batch norm uses and keeps its running statistics", ""},
       {"--device", {}, "cpu|cuda|auto", "where to train", "auto"},
       {"--seed", {}, "N", "seeds weights, validation split, shuffling and dropout", std::to_string(defaults.seed)},
       {"--out", {}, "DIR", "run folder: log.jsonl, best.safetensors, last.safetensors", "runs/train"},
       {"--resume", {}, "", "continue the run in --out from last.safetensors, with its settings unless given", ""},
-      {"--early-stopping", {}, "N", "stop after N epochs without a lower validation loss; 0 = never",
+      {"--early-stopping", {"-es"}, "N", "stop after N epochs without a lower validation loss; 0 = never",
        std::to_string(defaults.early_stopping)},
       {"--val-fraction", {}, "X", "share of the training images held out for validation",
        text_of(defaults.val_fraction)},
-      {"--limit-train", {}, "N", "use only the first N training images; 0 = all", std::to_string(defaults.limit_train)},
+      {"--limit-train", {}, "N", "Fashion-MNIST: use only the first N training images; 0 = all",
+       std::to_string(defaults.limit_train)},
       {"--threads", {}, "N", "CPU threads; 0 = KILN_NUM_THREADS or all cores", "0"},
   };
-  return cli::Command("train", "train a Fashion-MNIST classifier (Ctrl-C stops cleanly; --resume continues)",
+  for (cli::Option& flag : model_flags()) options.push_back(std::move(flag));
+  return cli::Command("train", "train a classifier on Fashion-MNIST or an image folder (Ctrl-C stops cleanly; "
+                      "--resume continues)",
                       std::move(options), run_train);
 }
 

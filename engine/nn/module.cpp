@@ -41,6 +41,11 @@ std::int64_t Module::parameter_count() const {
   return count;
 }
 
+void Module::apply(const std::function<void(Module&)>& visit) {
+  visit(*this);
+  for (const auto& child : children_) child.second->apply(visit);
+}
+
 void Module::train(bool on) {
   training_ = on;
   on_train(on);

@@ -103,26 +103,24 @@ class EvalModeGuard {
 
 }  // namespace
 
-ClassificationReport evaluate(nn::Module& model, const data::LabelledImages& set, std::int64_t batch_size,
-                              Device device) {
+ClassificationReport evaluate(nn::Module& model, DataSource& source, std::int64_t batch_size, Device device) {
   const EvalModeGuard eval_mode(model);
   NoGradGuard no_grad;
-  BatchSampler sampler(set, batch_size);
   ClassificationReport report;
-  report.count = sampler.size();
-  report.classes = set.classes;
-  report.predictions.reserve(static_cast<std::size_t>(sampler.size()));
+  report.classes = source.classes();
+  report.predictions.reserve(static_cast<std::size_t>(source.size()));
+  source.start_epoch(data::sequential_order(source.size()), batch_size, std::nullopt);
   double loss_sum = 0;
-  for (std::int64_t index = 0; index < sampler.batch_count(); ++index) {
-    const Batch batch = sampler.batch(index);
-    const Tensor labels = batch.labels.to(device);
-    const Tensor logits = model(batch.images.to(device));
+  while (const std::optional<Batch> batch = source.next()) {
+    const Tensor labels = batch->labels.to(device);
+    const Tensor logits = model(batch->images.to(device));
     if (report.confusion.empty()) {
       const auto classes = static_cast<std::size_t>(logits.size(1));
       report.confusion.assign(classes, std::vector<std::int64_t>(classes, 0));
     }
-    loss_sum += cross_entropy(logits, labels).item() * static_cast<double>(batch.labels.numel());
-    count_predictions(logits, batch.labels, report.confusion, &report.predictions);
+    loss_sum += cross_entropy(logits, labels).item() * static_cast<double>(batch->labels.numel());
+    report.count += batch->labels.numel();
+    count_predictions(logits, batch->labels, report.confusion, &report.predictions);
   }
   KILN_CHECK(report.classes.empty() || report.classes.size() == report.confusion.size(), "evaluate: the set names ",
              report.classes.size(), " classes but the model predicts ", report.confusion.size());
@@ -130,6 +128,12 @@ ClassificationReport evaluate(nn::Module& model, const data::LabelledImages& set
   report.accuracy = accuracy(report.confusion);
   report.per_class = class_scores(report.confusion);
   return report;
+}
+
+ClassificationReport evaluate(nn::Module& model, const data::LabelledImages& set, std::int64_t batch_size,
+                              Device device) {
+  InMemorySource source(set);
+  return evaluate(model, source, batch_size, device);
 }
 
 }  // namespace kiln::train

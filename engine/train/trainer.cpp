@@ -6,8 +6,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include "kiln/autograd.h"
 #include "kiln/models/registry.h"
+#include "kiln/nn/batch_norm.h"
+#include "kiln/nn/layers.h"
 #include "kiln/ops/loss.h"
 #include "kiln/optim/adam.h"
 #include "kiln/optim/sgd.h"
@@ -20,39 +24,18 @@ namespace {
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
-// Independent random streams from one seed: splitmix64 of (seed, stream).
-std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream) {
-  std::uint64_t z = seed + stream * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-constexpr std::uint64_t split_stream = 1, shuffle_stream = 2;
-
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& config, const nn::Module& model) {
   const optim::ExponentialDecay schedule{config.lr, config.lr_decay_rate, config.lr_decay_steps, config.lr_staircase};
-  const optim::L2Options l2{config.weight_decay};
+  const optim::L2Options l2{config.weight_decay, config.l2_all, config.l2_all};
   if (config.optimizer == "adam") return std::make_unique<optim::Adam>(model.named_parameters(), schedule, l2);
   if (config.optimizer == "sgd") {
     return std::make_unique<optim::SGD>(model.named_parameters(), schedule, l2, optim::SgdOptions{config.momentum});
   }
   fail("unknown optimizer '", config.optimizer, "' (valid: adam, sgd)");
-}
-
-void check_config(const TrainConfig& config) {
-  KILN_CHECK(config.epochs >= 0, "train: epochs must not be negative, got ", config.epochs);
-  KILN_CHECK(config.batch_size > 0, "train: batch size must be positive, got ", config.batch_size);
-  KILN_CHECK(config.lr > 0 && config.lr_decay_rate > 0 && config.lr_decay_steps > 0,
-             "train: learning rate, decay rate and decay steps must be positive, got ", config.lr, ", ",
-             config.lr_decay_rate, " and ", config.lr_decay_steps);
-  KILN_CHECK(config.weight_decay >= 0 && config.momentum >= 0, "train: weight decay and momentum must not be "
-             "negative, got ", config.weight_decay, " and ", config.momentum);
-  KILN_CHECK(config.limit_train >= 0 && config.early_stopping >= 0,
-             "train: limit_train and early_stopping must not be negative");
 }
 
 bool same_statistics(const std::vector<double>& a, const std::vector<double>& b) {
@@ -65,83 +48,53 @@ bool same_statistics(const std::vector<double>& a, const std::vector<double>& b)
 
 }  // namespace
 
-std::string to_json(const TrainConfig& config) {
-  const Json json = {{"model", config.model},
-                     {"epochs", config.epochs},
-                     {"batch_size", config.batch_size},
-                     {"optimizer", config.optimizer},
-                     {"lr", config.lr},
-                     {"lr_decay_rate", config.lr_decay_rate},
-                     {"lr_decay_steps", config.lr_decay_steps},
-                     {"lr_staircase", config.lr_staircase},
-                     {"weight_decay", config.weight_decay},
-                     {"momentum", config.momentum},
-                     {"seed", config.seed},
-                     {"val_fraction", config.val_fraction},
-                     {"limit_train", config.limit_train},
-                     {"early_stopping", config.early_stopping}};
-  return json.dump();
-}
-
-TrainConfig train_config_from_json(const std::string& text) {
-  const Json json = Json::parse(text, nullptr, false);
-  KILN_CHECK(json.is_object(), "train config: not a JSON object: ", text);
-  TrainConfig config;
-  const auto read = [&json](const char* key, auto& field) {
-    if (!json.contains(key)) return;
-    try {
-      json.at(key).get_to(field);
-    } catch (const Json::exception&) {
-      fail("train config: '", key, "' has the wrong type: ", json.at(key).dump());
-    }
-  };
-  read("model", config.model);
-  read("epochs", config.epochs);
-  read("batch_size", config.batch_size);
-  read("optimizer", config.optimizer);
-  read("lr", config.lr);
-  read("lr_decay_rate", config.lr_decay_rate);
-  read("lr_decay_steps", config.lr_decay_steps);
-  read("lr_staircase", config.lr_staircase);
-  read("weight_decay", config.weight_decay);
-  read("momentum", config.momentum);
-  read("seed", config.seed);
-  read("val_fraction", config.val_fraction);
-  read("limit_train", config.limit_train);
-  read("early_stopping", config.early_stopping);
-  return config;
-}
-
 TrainConfig read_train_config(const std::string& checkpoint_path) {
   const SafetensorsFile file = load_safetensors(checkpoint_path);
   return train_config_from_json(read_checkpoint_info(file, checkpoint_path).train_config);
 }
 
-Trainer::Trainer(TrainConfig config, const data::LabelledImages& training_set)
-    : config_(std::move(config)), shuffle_(stream_seed(config_.seed, shuffle_stream)) {
+// The model's options with "classes" taken from the data when the model has that option and it is not given.
+models::ModelOptions options_for(const TrainConfig& config, const std::vector<std::string>& classes) {
+  models::ModelOptions options = config.model_options;
+  const models::ModelOptions defaults = models::with_defaults(models::model_option_specs(config.model), {});
+  if (defaults.contains("classes") && !options.contains("classes")) options["classes"] = std::to_string(classes.size());
+  return options;
+}
+
+Trainer::Trainer(TrainConfig config, TrainingData data)
+    : config_(std::move(config)),
+      data_(std::move(data)),
+      shuffle_(stream_seed(config_.seed, RunStream::shuffle)) {
   check_config(config_);
-  KILN_CHECK(!training_set.classes.empty(), "train: the training set names no classes");
-  Generator split_generator(stream_seed(config_.seed, split_stream));
-  TrainValidationSplit split =
-      split_validation(take_first(training_set, config_.limit_train), config_.val_fraction, split_generator);
-  train_ = std::move(split.train);
-  validation_ = std::move(split.validation);
-  info_.input = channel_statistics(train_.images);
-  normalize(train_.images, info_.input);
-  normalize(validation_.images, info_.input);
+  if (!config_.batch_schedule.empty()) {
+    batch_schedule_ = StepSchedule::parse(config_.batch_schedule, batch_schedule_flag, 1, max_batch_size);
+  }
+  if (!config_.dropout_schedule.empty()) {
+    dropout_schedule_ = StepSchedule::parse(config_.dropout_schedule, dropout_schedule_flag, 0, max_dropout);
+  }
+  const std::vector<std::string>& classes = data_.train->classes();
+  KILN_CHECK(!classes.empty(), "train: the training set names no classes");
+  config_.model_options = options_for(config_, classes);
 
   Generator initialisation(config_.seed);
-  model_ = models::make_model(config_.model, initialisation);
+  model_ = models::make_model(config_.model, config_.model_options, initialisation);
   model_->to(config_.device);
   optimizer_ = make_optimizer(config_, *model_);
 
   info_.model = config_.model;
-  info_.classes = training_set.classes;
+  info_.model_options =
+      nlohmann::json(models::with_defaults(models::model_option_specs(config_.model), config_.model_options)).dump();
+  info_.classes = classes;
+  info_.input = data_.input;
+  info_.preprocess = data_.preprocess;
   info_.seed = config_.seed;
   info_.shuffle_rng = shuffle_.state();
   if (Generator* dropout = models::training_generator(*model_)) info_.dropout_rng = dropout->state();
   info_.train_config = to_json(config_);
 }
+
+Trainer::Trainer(TrainConfig config, const data::LabelledImages& training_set)
+    : Trainer(config, in_memory_data(training_set, config)) {}
 
 void Trainer::resume(const std::string& checkpoint_path) {
   const SafetensorsFile file = load_safetensors(checkpoint_path);
@@ -152,6 +105,7 @@ void Trainer::resume(const std::string& checkpoint_path) {
   };
   if (saved.model != config_.model) mismatch("model", saved.model, config_.model);
   if (saved.seed != config_.seed) mismatch("seed", saved.seed, config_.seed);
+  if (saved.model_options != info_.model_options) mismatch("model options", saved.model_options, info_.model_options);
   if (!same_statistics(saved.input.mean, info_.input.mean) || !same_statistics(saved.input.std, info_.input.std)) {
     fail("cannot resume from '", checkpoint_path, "': its training images differ from these (other data, "
          "--limit-train or --val-fraction: the input statistics do not match)");
@@ -167,6 +121,32 @@ void Trainer::resume(const std::string& checkpoint_path) {
   saved.train_config = info_.train_config;
   info_ = std::move(saved);
   owns_out_dir_ = true;
+}
+
+std::vector<data::SkippedFile> Trainer::skipped_files() const {
+  std::vector<data::SkippedFile> unique;
+  std::set<std::string> seen;
+  for (const DataSource* source : {data_.train.get(), data_.validation.get()}) {
+    for (data::SkippedFile& file : source->skipped()) {
+      if (seen.insert(file.path).second) unique.push_back(std::move(file));
+    }
+  }
+  return unique;
+}
+
+std::int64_t Trainer::skipped_count() const {
+  return static_cast<std::int64_t>(data_.train->skipped().size() + data_.validation->skipped().size());
+}
+
+void Trainer::apply_step_schedules() {
+  const std::int64_t step = optimizer_->steps_taken();
+  const bool freeze = config_.freeze_bn_stats >= 0 && step >= config_.freeze_bn_stats;
+  model_->apply([&](nn::Module& module) {
+    if (auto* norm = dynamic_cast<nn::BatchNorm*>(&module)) norm->freeze_statistics(freeze);
+    if (auto* layer = dynamic_cast<nn::Dropout*>(&module); layer && dropout_schedule_) {
+      layer->p = dropout_schedule_->at(step);
+    }
+  });
 }
 
 std::string Trainer::checkpoint_path(const std::string& name) const {
@@ -187,6 +167,7 @@ TrainOutcome Trainer::fit(const TrainHooks& hooks) {
       return TrainOutcome::early_stopped;
     }
     const auto epoch_start = Clock::now();
+    const std::int64_t skipped_before = skipped_count();
     EpochStats stats;
     if (!train_epoch(hooks, stats)) {
       if (writes_files) save_last();
@@ -195,11 +176,13 @@ TrainOutcome Trainer::fit(const TrainHooks& hooks) {
       if (Generator* dropout = models::training_generator(*model_)) dropout->set_state(*info_.dropout_rng);
       return TrainOutcome::interrupted;
     }
-    const ClassificationReport validation = evaluate(*model_, validation_, config_.batch_size, config_.device);
+    const ClassificationReport validation =
+        evaluate(*model_, *data_.validation, config_.batch_size, config_.device);
     stats.val_loss = validation.loss;
     stats.val_accuracy = validation.accuracy;
     stats.seconds = seconds_since(epoch_start);
     stats.improved = validation.loss < info_.best_val_loss;
+    stats.skipped = skipped_count() - skipped_before;
 
     info_.epoch = stats.epoch;
     info_.step = optimizer_->steps_taken();
@@ -223,21 +206,31 @@ TrainOutcome Trainer::fit(const TrainHooks& hooks) {
 
 bool Trainer::train_epoch(const TrainHooks& hooks, EpochStats& stats) {
   stats.epoch = info_.epoch + 1;
+  // The batch size changes only where an epoch starts, so that an epoch is one plan for the reader and a resume (always
+  // from an epoch's start) finds it from the step count alone.
+  stats.batch_size = batch_schedule_ ? static_cast<std::int64_t>(batch_schedule_->at(optimizer_->steps_taken()))
+                                     : config_.batch_size;
   model_->train();
-  BatchSampler sampler(train_, config_.batch_size);
-  sampler.set_order(permutation(sampler.size(), shuffle_));
-  const std::int64_t steps = sampler.batch_count();
+  DataSource& source = *data_.train;
+  source.start_epoch(permutation(source.size(), shuffle_), stats.batch_size, stats.epoch);
+  const std::int64_t steps = (source.size() + stats.batch_size - 1) / stats.batch_size;
   const std::int64_t remaining_epochs = config_.epochs - stats.epoch;
-  ConfusionMatrix confusion(train_.classes.size(), std::vector<std::int64_t>(train_.classes.size(), 0));
+  const std::size_t classes = source.classes().size();
+  ConfusionMatrix confusion(classes, std::vector<std::int64_t>(classes, 0));
   double loss_sum = 0;
   std::int64_t images = 0;
   const auto start = Clock::now();
-  for (std::int64_t step = 0; step < steps; ++step) {
-    if (hooks.stop_requested != nullptr && hooks.stop_requested->load()) return false;
-    const Batch batch = sampler.batch(step);
+  for (std::int64_t step = 0;; ++step) {
+    if (hooks.stop_requested != nullptr && hooks.stop_requested->load()) {
+      source.stop();
+      return false;
+    }
+    const std::optional<Batch> batch = source.next();
+    if (!batch) break;
+    apply_step_schedules();
     optimizer_->zero_grad();
-    const Tensor logits = (*model_)(batch.images.to(config_.device));
-    const Tensor loss = cross_entropy(logits, batch.labels.to(config_.device));
+    const Tensor logits = (*model_)(batch->images.to(config_.device));
+    const Tensor loss = cross_entropy(logits, batch->labels.to(config_.device));
     loss.backward();
     stats.lr = optimizer_->learning_rate();
     optimizer_->step();
@@ -245,16 +238,17 @@ bool Trainer::train_epoch(const TrainHooks& hooks, EpochStats& stats) {
     const double batch_loss = loss.item();
     KILN_CHECK(std::isfinite(batch_loss), "training diverged: the loss is ", batch_loss, " at epoch ", stats.epoch,
                " step ", step + 1, " (try a lower learning rate)");
-    const std::int64_t rows = batch.labels.numel();
+    const std::int64_t rows = batch->labels.numel();
     loss_sum += batch_loss * static_cast<double>(rows);
     images += rows;
-    count_predictions(logits.detach(), batch.labels, confusion);
+    count_predictions(logits.detach(), batch->labels, confusion);
     if (hooks.on_step) {
       const double elapsed = seconds_since(start);
       const double per_step = elapsed / static_cast<double>(step + 1);
-      hooks.on_step({stats.epoch, config_.epochs, step + 1, steps, loss_sum / static_cast<double>(images),
-                     static_cast<double>(images) / elapsed,
-                     per_step * static_cast<double>(steps - step - 1 + remaining_epochs * steps)});
+      hooks.on_step({stats.epoch, config_.epochs, step + 1, steps, stats.batch_size,
+                     loss_sum / static_cast<double>(images), static_cast<double>(images) / elapsed,
+                     per_step * static_cast<double>(std::max<std::int64_t>(steps - step - 1, 0) +
+                                                    remaining_epochs * steps)});
     }
   }
   const double seconds = seconds_since(start);
@@ -279,6 +273,8 @@ void Trainer::append_log(const EpochStats& stats) const {
                      {"val_loss", stats.val_loss},
                      {"val_accuracy", stats.val_accuracy},
                      {"lr", stats.lr},
+                     {"batch_size", stats.batch_size},
+                     {"skipped", stats.skipped},
                      {"seconds", stats.seconds},
                      {"images_per_second", stats.images_per_second}};
   const std::string path = (std::filesystem::path(config_.out_dir) / "log.jsonl").string();

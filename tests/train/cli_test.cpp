@@ -4,6 +4,10 @@
 #include <sstream>
 
 #include "kiln/device.h"
+#include "kiln/train/checkpoint.h"
+#include "kiln/train/preprocess.h"
+#include "tests/data/image_files.h"
+#include "tests/train/colour_folders.h"
 #include "tools/commands.h"
 
 using namespace kiln;
@@ -47,6 +51,10 @@ TEST_CASE("cli: a bad value is a usage error naming the flag", "[train]") {
                                       Case{{"train", "--optimizer", "lion"}, "--optimizer"},
                                       Case{{"train", "--val-fraction", "1.5"}, "--val-fraction"},
                                       Case{{"train", "--device", "tpu"}, "--device"},
+                                      Case{{"train", "--batch-schedule", "8,x@5"}, "--batch-schedule"},
+                                      Case{{"train", "--dropout-schedule", "0.3@5"}, "--dropout-schedule"},
+                                      Case{{"train", "--batch-schedule", "8,32@5,40@5"}, "--batch-schedule"},
+                                      Case{{"train", "--normalize", "unit"}, "--normalize"},
                                       Case{{"eval", "--json"}, "--checkpoint"},
                                       Case{{"eval", "--checkpoint", "x", "--batch-size", "-3"}, "--batch-size"});
   const Run run = run_kiln(words);
@@ -70,4 +78,37 @@ TEST_CASE("cli: --help lists the training flags with their defaults", "[train]")
     CHECK_THAT(help, Catch::Contains(flag));
   }
   CHECK_THAT(help, Catch::Contains("(default: 256)"));
+}
+
+TEST_CASE("cli: kiln train on an image folder with the VGG seed's flags", "[train]") {
+  test::TemporaryFolder folder("cli_images");
+  test::write_colour_classes(folder / "train", 3, 24, 20);
+  test::write_colour_classes(folder / "val", 1, 24, 20);
+  test::write_text(folder / "train/red/broken.jpg", "truncated");
+  const std::string out = (folder / "run").string();
+  const Run run = run_kiln({"train", "--model", "vgg", "-d", "11", "-c11", "--channels", "4", "--classifier-width",
+                            "8", "--pool-grid", "1", "-i", "32", "-t", (folder / "train").string(), "-v",
+                            (folder / "val").string(), "-b", "4", "-e", "1", "-es", "3", "-lr", "1e-3",
+                            "--augment-flip", "--reader-threads", "2", "--device", "cpu", "--out", out});
+  CHECK(run.exit_code == 1);
+  CHECK_THAT(run.errors, Catch::Contains("conv1x1 (configuration C) needs depth 16"));
+  const Run trained = run_kiln({"train", "--model", "vgg", "-d", "11", "--channels", "4", "--classifier-width", "8",
+                                "--pool-grid", "1", "-i", "32", "-t", (folder / "train").string(), "-v",
+                                (folder / "val").string(), "-b", "4", "-e", "1", "-es", "3", "-lr", "1e-3",
+                                "--augment-flip", "--reader-threads", "2", "--device", "cpu", "--out", out});
+  INFO(trained.output << trained.errors);
+  REQUIRE(trained.exit_code == 0);
+  CHECK_THAT(trained.output, Catch::Contains("10 training, 3 validation images"));
+  CHECK_THAT(trained.output, Catch::Contains("skipped 1 unreadable image files this epoch"));
+  CHECK_THAT(trained.output, Catch::Contains("skipped 1 unreadable image files in all") &&
+                                 Catch::Contains("broken.jpg"));
+  const std::string best = out + "/best.safetensors";
+  const train::CheckpointInfo info = train::read_checkpoint_info(load_safetensors(best), best);
+  CHECK(info.classes == std::vector<std::string>{"blue", "green", "red"});
+  CHECK_THAT(info.model_options, Catch::Contains("\"depth\":\"11\"") && Catch::Contains("\"classes\":\"3\""));
+  const data::ImageTransform transform = train::inference_transform(info);
+  CHECK(transform.height == 32);
+  CHECK_FALSE(transform.square_crop);
+  CHECK(transform.normalization.mean == info.input.mean);
+  CHECK(train::read_preprocess(info)->normalize == "computed");
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Modules: layers that own parameters (trainable leaves) and buffers (running statistics), named with dots as PyTorch
 // names them ("features.0.weight").
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,6 +36,9 @@ class Module {
   std::vector<NamedBuffer> named_buffers() const;
   std::vector<Tensor> parameters() const;
   std::int64_t parameter_count() const;  // trainable elements
+
+  // Calls `visit` on this module, then on every descendant in registration order (to reach layers of one kind).
+  void apply(const std::function<void(Module&)>& visit);
 
   // Training switches dropout and batch-norm statistics; set recursively.
   void train(bool on = true);

@@ -6,6 +6,7 @@
 
 #include "kiln/data/idx.h"
 #include "kiln/nn/module.h"
+#include "kiln/train/data_source.h"
 
 namespace kiln::train {
 
@@ -40,8 +41,11 @@ double accuracy(const ConfusionMatrix& confusion);
 // {"accuracy", "loss", "count", "per_class": [{"class", "precision", "recall", "f1", "support"}], "confusion"}.
 std::string to_json(const ClassificationReport& report);
 
-// Runs `model` in eval mode without recording gradients over `set` (already normalised) in batches, on `device`.
-// The model's train/eval mode is restored afterwards.
+// Runs `model` in eval mode without recording gradients over `source` in its own order, unaugmented, in batches, on
+// `device` (files the source skips are left out of the count). The model's train/eval mode is restored afterwards.
+ClassificationReport evaluate(nn::Module& model, DataSource& source, std::int64_t batch_size,
+                              Device device = Device::cpu());
+// The same over `set` (already normalised).
 ClassificationReport evaluate(nn::Module& model, const data::LabelledImages& set, std::int64_t batch_size,
                               Device device = Device::cpu());
 

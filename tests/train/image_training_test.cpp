@@ -1,0 +1,208 @@
+// Training from image files through the trainer: tiny generated folders (PNG and JPEG) of colour classes, on which a
+// narrow VGG-11 and RoomNet learn; the recipe's schedules; resume; unreadable files.
+#include <catch2/catch.hpp>
+
+#include "kiln/models/registry.h"
+#include "kiln/nn/batch_norm.h"
+#include "kiln/nn/layers.h"
+#include "kiln/train/preprocess.h"
+#include "kiln/train/trainer.h"
+#include "tests/data/image_files.h"
+#include "tests/train/colour_folders.h"
+#include "tests/train/same_files.h"
+
+using namespace kiln;
+namespace fs = std::filesystem;
+
+namespace {
+
+// VGG-11 at a few channels per stage on 32x32 inputs: about 12k parameters.
+train::TrainConfig narrow_vgg(const fs::path& data, const fs::path& out) {
+  train::TrainConfig config;
+  config.model = "vgg";
+  config.model_options = {{"depth", "11"}, {"channels", "4"}, {"classifier_width", "16"}, {"pool_grid", "1"},
+                          {"image_size", "32"}, {"dropout", "0"}};
+  config.data = data.string();
+  config.epochs = 3;
+  config.batch_size = 6;
+  config.lr = 3e-3;
+  config.weight_decay = 0;
+  config.seed = 5;
+  config.val_fraction = 0.25;
+  config.out_dir = out.empty() ? "" : out.string();
+  return config;
+}
+
+train::TrainingData load(const train::TrainConfig& config) {
+  return train::load_training_data(config, train::ReaderSettings{2, false});
+}
+
+}  // namespace
+
+TEST_CASE("image training: a narrow VGG-11 learns to separate colour classes", "[train]") {
+  test::TemporaryFolder folder("vgg_colours");
+  test::write_colour_classes(folder / "data", 8, 40, 30);
+  train::TrainConfig config = narrow_vgg(folder / "data", {});
+  config.epochs = 10;
+  config.lr = 1e-2;
+  config.augment_flip = true;
+  std::vector<train::EpochStats> epochs;
+  train::TrainHooks hooks;
+  hooks.on_epoch = [&epochs](const train::EpochStats& stats) { epochs.push_back(stats); };
+  train::Trainer trainer(config, load(config));
+  CHECK(trainer.training_images() == 18);
+  CHECK(trainer.validation_images() == 6);
+  REQUIRE(trainer.fit(hooks) == train::TrainOutcome::completed);
+  REQUIRE(epochs.size() == 10);
+  INFO("validation accuracy " << epochs.back().val_accuracy << ", loss " << epochs.back().val_loss);
+  CHECK(epochs.back().val_accuracy == 1.0);
+  CHECK(epochs.back().train_loss < epochs.front().train_loss);
+  CHECK(trainer.progress().classes == std::vector<std::string>{"blue", "green", "red"});
+}
+
+TEST_CASE("image training: RoomNet at its smallest input trains and its loss goes down", "[train]") {
+  // RoomNet costs 1.5 G multiply-accumulates per image at 183 px, so this runs three full-batch steps on six images;
+  // with the whole set in one batch, each epoch's training loss is the loss at that epoch's starting weights.
+  test::TemporaryFolder folder("roomnet_colours");
+  test::write_colour_classes(folder / "data", 2, 200, 190);
+  test::write_colour_classes(folder / "validation", 1, 200, 190);
+  train::TrainConfig config;
+  config.model = "roomnet";
+  config.model_options = {{"image_size", "183"}};
+  config.data = (folder / "data").string();
+  config.val_data = (folder / "validation").string();
+  config.square_crop = true;
+  config.epochs = 3;
+  config.batch_size = 6;
+  config.lr = 2e-3;
+  config.weight_decay = 0;
+  std::vector<train::EpochStats> epochs;
+  train::TrainHooks hooks;
+  hooks.on_epoch = [&epochs](const train::EpochStats& stats) { epochs.push_back(stats); };
+  train::Trainer trainer(config, load(config));
+  REQUIRE(trainer.fit(hooks) == train::TrainOutcome::completed);
+  REQUIRE(epochs.size() == 3);
+  CHECK(epochs[2].train_loss < epochs[0].train_loss);
+  const std::optional<train::Preprocess> preprocess = train::read_preprocess(trainer.progress());
+  REQUIRE(preprocess.has_value());
+  CHECK(preprocess->image_size == 183);
+  CHECK(preprocess->square_crop);
+  CHECK(preprocess->normalize == "[-1,1]");
+  CHECK(trainer.progress().classes.size() == 3);
+}
+
+TEST_CASE("image training: frozen batch-norm statistics stay untouched while gamma and beta train", "[train]") {
+  test::TemporaryFolder folder("frozen_bn");
+  test::write_colour_classes(folder / "data", 4, 32, 32);
+  const auto running_statistics = [](nn::Module& model) {
+    std::vector<float> values;
+    for (const nn::NamedBuffer& buffer : model.named_buffers()) {
+      const Tensor cpu = buffer.tensor.cpu();
+      values.insert(values.end(), cpu.data<float>(), cpu.data<float>() + cpu.numel());
+    }
+    return values;
+  };
+  for (const bool frozen : {true, false}) {
+    INFO("frozen " << frozen);
+    train::TrainConfig config = narrow_vgg(folder / "data", {});
+    config.model_options["batch_norm"] = "true";
+    config.epochs = 1;
+    config.freeze_bn_stats = frozen ? 0 : -1;
+    train::Trainer trainer(config, load(config));
+    const std::vector<float> before = running_statistics(trainer.model());
+    const Tensor gamma = trainer.model().named_parameters()[2].tensor;  // features.1.weight
+    REQUIRE(trainer.model().named_parameters()[2].name == "features.1.weight");
+    const std::vector<float> gamma_before(gamma.data<float>(), gamma.data<float>() + gamma.numel());
+    REQUIRE(trainer.fit() == train::TrainOutcome::completed);
+    CHECK((running_statistics(trainer.model()) == before) == frozen);
+    CHECK(std::vector<float>(gamma.data<float>(), gamma.data<float>() + gamma.numel()) != gamma_before);
+  }
+}
+
+TEST_CASE("image training: the batch schedule changes batch size at the first epoch start past its step", "[train]") {
+  test::TemporaryFolder folder("batch_schedule");
+  test::write_colour_classes(folder / "data", 8, 32, 32);  // 18 training images
+  train::TrainConfig config = narrow_vgg(folder / "data", {});
+  config.batch_schedule = "3,9@5,18@7";
+  config.dropout_schedule = "0.1,0.4@4";
+  config.model_options["dropout"] = "0.5";
+  std::vector<std::int64_t> batch_sizes;
+  std::vector<double> dropout_rates;
+  train::Trainer trainer(config, load(config));
+  train::TrainHooks hooks;
+  hooks.on_step = [&](const train::StepProgress& progress) {
+    batch_sizes.push_back(progress.batch_size);
+    trainer.model().apply([&](nn::Module& module) {
+      if (auto* dropout = dynamic_cast<nn::Dropout*>(&module)) dropout_rates.push_back(dropout->p);
+    });
+  };
+  REQUIRE(trainer.fit(hooks) == train::TrainOutcome::completed);
+  // Epoch 1: steps 0-5 at 3 (step 5 comes mid-epoch); epoch 2 starts at step 6: 9, two steps; epoch 3 at step 8: 18.
+  CHECK(batch_sizes == std::vector<std::int64_t>{3, 3, 3, 3, 3, 3, 9, 9, 18});
+  REQUIRE(dropout_rates.size() == 2 * batch_sizes.size());  // the classifier's two dropout layers
+  CHECK(dropout_rates[2 * 3] == Approx(0.1));
+  CHECK(dropout_rates[2 * 4] == Approx(0.4));
+  CHECK(trainer.progress().step == 9);
+}
+
+TEST_CASE("image training: a resumed image-folder run is bit-identical to an uninterrupted one", "[train]") {
+  test::TemporaryFolder folder("image_resume");
+  test::write_colour_classes(folder / "data", 6, 36, 28);
+  train::TrainConfig straight = narrow_vgg(folder / "data", folder / "straight");
+  straight.augment_flip = true;
+  straight.augment_crop_padding = 2;
+  straight.square_crop = true;
+  straight.batch_schedule = "4,8@6";
+  straight.model_options["dropout"] = "0.3";
+  {
+    train::Trainer trainer(straight, load(straight));
+    REQUIRE(trainer.fit() == train::TrainOutcome::completed);
+  }
+  train::TrainConfig stopped = straight;
+  stopped.out_dir = (folder / "stopped").string();
+  stopped.epochs = 2;
+  {
+    train::Trainer trainer(stopped, load(stopped));
+    REQUIRE(trainer.fit() == train::TrainOutcome::completed);
+  }
+  const std::string last = (folder / "stopped" / "last.safetensors").string();
+  const train::TrainConfig saved = train::read_train_config(last);
+  CHECK(saved.batch_schedule == "4,8@6");
+  CHECK(saved.model_options.at("depth") == "11");
+  train::TrainConfig resumed_config = saved;
+  resumed_config.epochs = 3;
+  resumed_config.out_dir = stopped.out_dir;
+  train::Trainer resumed(resumed_config, load(resumed_config));
+  resumed.resume(last);
+  REQUIRE(resumed.fit() == train::TrainOutcome::completed);
+  test::require_bit_identical((folder / "straight" / "last.safetensors").string(), last);
+  test::require_bit_identical((folder / "straight" / "last.optim.safetensors").string(),
+                              (folder / "stopped" / "last.optim.safetensors").string());
+}
+
+TEST_CASE("image training: unreadable images are skipped and counted, never a crash", "[train]") {
+  test::TemporaryFolder folder("image_corrupt");
+  test::write_colour_classes(folder / "data", 4, 32, 32);
+  test::write_text(folder / "data/red/broken.png", "not a png at all");
+  test::write_text(folder / "data/blue/empty.jpg", "");
+  test::write_text(folder / "data/green/notes.txt", "not an image by name");
+  train::TrainConfig config = narrow_vgg(folder / "data", {});
+  config.epochs = 2;
+  config.val_data = (folder / "data").string();  // the same files, so both sources meet the two broken ones
+  train::TrainingData data = load(config);
+  REQUIRE(data.not_images.size() == 2);  // notes.txt, listed by the training and the validation folder
+  CHECK(data.not_images[0].path.ends_with("notes.txt"));
+  std::vector<train::EpochStats> epochs;
+  train::TrainHooks hooks;
+  hooks.on_epoch = [&epochs](const train::EpochStats& stats) { epochs.push_back(stats); };
+  train::Trainer trainer(config, std::move(data));
+  REQUIRE(trainer.fit(hooks) == train::TrainOutcome::completed);
+  REQUIRE(epochs.size() == 2);
+  CHECK(epochs[0].skipped == 4);  // two files, in training and in validation
+  CHECK(epochs[1].skipped == 4);
+  const std::vector<data::SkippedFile> skipped = trainer.skipped_files();
+  REQUIRE(skipped.size() == 2);
+  for (const data::SkippedFile& file : skipped) {
+    CHECK((file.path.ends_with("broken.png") || file.path.ends_with("empty.jpg")));
+  }
+}
