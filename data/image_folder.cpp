@@ -33,8 +33,16 @@ std::vector<std::string> sorted_subfolders(const fs::path& root) {
   return names;
 }
 
-// The image files under `folder` at any depth, sorted; other files go to `skipped`.
-std::vector<std::string> list_images(const fs::path& folder, std::vector<SkippedFile>& skipped) {
+ImageSet subset(const ImageSet& set, const std::vector<std::int64_t>& sorted_indices) {
+  ImageSet part;
+  part.classes = set.classes;
+  for (const std::int64_t index : sorted_indices) part.items.push_back(set.items[static_cast<std::size_t>(index)]);
+  return part;
+}
+
+}  // namespace
+
+std::vector<std::string> list_image_files(const std::string& folder, std::vector<SkippedFile>& skipped) {
   std::vector<std::string> images;
   for (auto entry = fs::recursive_directory_iterator(folder, fs::directory_options::follow_directory_symlink);
        entry != fs::recursive_directory_iterator(); ++entry) {
@@ -53,15 +61,6 @@ std::vector<std::string> list_images(const fs::path& folder, std::vector<Skipped
   return images;
 }
 
-ImageSet subset(const ImageSet& set, const std::vector<std::int64_t>& sorted_indices) {
-  ImageSet part;
-  part.classes = set.classes;
-  for (const std::int64_t index : sorted_indices) part.items.push_back(set.items[static_cast<std::size_t>(index)]);
-  return part;
-}
-
-}  // namespace
-
 ImageSet list_image_folder(const std::string& root, const std::vector<std::string>& classes) {
   KILN_CHECK(fs::is_directory(root), root, ": no such folder (expected one subfolder of images per class)");
   ImageSet set;
@@ -70,7 +69,7 @@ ImageSet list_image_folder(const std::string& root, const std::vector<std::strin
   for (std::size_t label = 0; label < set.classes.size(); ++label) {
     const fs::path folder = fs::path(root) / set.classes[label];
     KILN_CHECK(fs::is_directory(folder), folder.string(), ": no such class folder");
-    const std::vector<std::string> paths = list_images(folder, set.skipped);
+    const std::vector<std::string> paths = list_image_files(folder.string(), set.skipped);
     KILN_CHECK(!paths.empty(), folder.string(), ": no .jpg, .jpeg, .png or .bmp images in this class folder");
     for (const std::string& path : paths) set.items.push_back({path, static_cast<std::int32_t>(label)});
   }

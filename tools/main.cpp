@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
       kiln::tools::train_command(),
       kiln::tools::eval_command(),
       kiln::tools::info_command(),
+      kiln::tools::predict_command(),
   };
   return kiln::cli::run_program(commands, std::vector<std::string>(argv + 1, argv + argc));
 }

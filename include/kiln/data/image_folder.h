@@ -18,6 +18,10 @@ struct SkippedFile {
   std::string path, reason;
 };
 
+// The files under `folder` at any depth ending in .jpg, .jpeg, .png or .bmp (any case), sorted; other files are
+// recorded in `skipped`; hidden files and folders (a leading '.') are ignored.
+std::vector<std::string> list_image_files(const std::string& folder, std::vector<SkippedFile>& skipped);
+
 struct ImageSet {
   std::vector<ImageItem> items;
   std::vector<std::string> classes;  // label i names classes[i]

@@ -1,0 +1,69 @@
+#include "tools/input_format.h"
+
+#include <nlohmann/json.hpp>
+
+#include "kiln/error.h"
+#include "kiln/models/registry.h"
+#include "kiln/train/preprocess.h"
+
+namespace kiln::tools {
+
+std::int64_t input_channels(const std::string& model) {
+  return model == "fmnist-small" || model == "fmnist-bn" ? 1 : 3;
+}
+
+InputFormat input_format(const std::string& model, const models::ModelOptions& options,
+                         const train::Normalization& normalization) {
+  InputFormat format;
+  format.channels = input_channels(model);
+  if (format.channels == 1) {
+    format.transform.height = format.transform.width = 28;
+  } else {
+    const models::ModelOptions all = models::with_defaults(models::model_option_specs(model), options);
+    const auto size = all.find("image_size");
+    KILN_CHECK(size != all.end(), "model '", model, "' has no image_size option: its input format is unknown");
+    format.transform.height = format.transform.width = std::stoll(size->second);
+    format.transform.square_crop = model == "roomnet";
+  }
+  const auto channels = static_cast<std::size_t>(format.channels);
+  KILN_CHECK(normalization.mean.size() == channels && normalization.std.size() == channels, "model '", model,
+             "' reads ", channels, " channel(s) but the input normalisation has ", normalization.mean.size(),
+             " mean(s) and ", normalization.std.size(), " standard deviation(s)");
+  // transform_image normalises three planes; a gray model's one channel is normalised alike in each.
+  format.transform.normalization =
+      channels == 3 ? normalization
+                    : train::Normalization{std::vector<double>(3, normalization.mean[0]),
+                                           std::vector<double>(3, normalization.std[0])};
+  return format;
+}
+
+InputFormat input_format(const train::CheckpointInfo& info) {
+  if (train::read_preprocess(info)) return {train::inference_transform(info), 3};
+  models::ModelOptions options;
+  try {
+    options = nlohmann::json::parse(info.model_options).get<models::ModelOptions>();
+  } catch (const nlohmann::json::exception& error) {
+    fail("checkpoint metadata 'model_options' is not a JSON object of strings: ", error.what());
+  }
+  return input_format(info.model, options, info.input);
+}
+
+Tensor to_model_channels(const Tensor& images, const InputFormat& format) {
+  KILN_CHECK(images.dim() == 4 && images.size(1) == 3, "to_model_channels: expected images [N, 3, H, W], got ",
+             describe(images));
+  if (format.channels == 3) return images;
+  const Tensor rgb = images.cpu();
+  const std::int64_t count = rgb.size(0), plane = rgb.size(2) * rgb.size(3);
+  std::vector<float> gray(static_cast<std::size_t>(count * plane));
+  const float* in = rgb.data<float>();
+  for (std::int64_t n = 0; n < count; ++n) {
+    const float* red = in + n * 3 * plane;
+    for (std::int64_t i = 0; i < plane; ++i) {
+      gray[static_cast<std::size_t>(n * plane + i)] =
+          0.299f * red[i] + 0.587f * red[plane + i] + 0.114f * red[2 * plane + i];
+    }
+  }
+  return Tensor::from_vector(gray, {count, 1, rgb.size(2), rgb.size(3)});
+}
+
+}  // namespace kiln::tools
