@@ -1,7 +1,6 @@
 // kiln predict: the top classes of each image in a file or folder, from a checkpoint or from weights trained
 // elsewhere (a torchvision state dict).
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +18,7 @@
 #include "kiln/models/registry.h"
 #include "kiln/models/roomnet.h"
 #include "kiln/models/weights.h"
+#include "kiln/train/evaluation.h"
 #include "tools/commands.h"
 #include "tools/input_format.h"
 #include "tools/model_flags.h"
@@ -146,18 +146,13 @@ struct Result {
   std::vector<double> probabilities;
 };
 
-// Softmax of each row of logits [N, C], in double and stable (every exponent <= 0).
+// Softmax of each row of logits [N, C].
 std::vector<std::vector<double>> softmax_rows(const Tensor& logits) {
   const Tensor scores = logits.cpu();
   const std::int64_t rows = scores.size(0), classes = scores.size(1);
-  std::vector<std::vector<double>> probabilities(static_cast<std::size_t>(rows));
+  std::vector<std::vector<double>> probabilities;
   for (std::int64_t r = 0; r < rows; ++r) {
-    const float* row = scores.data<float>() + r * classes;
-    const double largest = *std::max_element(row, row + classes);
-    std::vector<double>& p = probabilities[static_cast<std::size_t>(r)];
-    for (std::int64_t c = 0; c < classes; ++c) p.push_back(std::exp(static_cast<double>(row[c]) - largest));
-    const double sum = std::accumulate(p.begin(), p.end(), 0.0);
-    for (double& value : p) value /= sum;
+    probabilities.push_back(train::softmax_row(scores.data<float>() + r * classes, classes));
   }
   return probabilities;
 }

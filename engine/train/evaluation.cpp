@@ -1,5 +1,6 @@
 #include "kiln/train/evaluation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -57,6 +58,18 @@ std::string to_json(const ClassificationReport& report) {
   return json.dump();
 }
 
+std::vector<double> softmax_row(const float* logits, std::int64_t classes) {
+  const double largest = *std::max_element(logits, logits + classes);
+  std::vector<double> probabilities(static_cast<std::size_t>(classes));
+  double sum = 0;
+  for (std::size_t c = 0; c < probabilities.size(); ++c) {
+    probabilities[c] = std::exp(static_cast<double>(logits[c]) - largest);
+    sum += probabilities[c];
+  }
+  for (double& probability : probabilities) probability /= sum;
+  return probabilities;
+}
+
 void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatrix& confusion,
                        std::vector<Prediction>* predictions) {
   KILN_CHECK(logits.dim() == 2 && labels.dtype() == DType::i32 && labels.shape() == Shape{logits.size(0)},
@@ -78,10 +91,8 @@ void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatr
                " is not one of ", classes, " classes");
     ++confusion[static_cast<std::size_t>(truth[row])][static_cast<std::size_t>(best)];
     if (predictions != nullptr) {
-      // softmax(best) = 1 / sum_c exp(s_c - s_best), stable since every exponent is <= 0.
-      double denominator = 0;
-      for (std::int64_t c = 0; c < classes; ++c) denominator += std::exp(static_cast<double>(scores[c] - scores[best]));
-      predictions->push_back({static_cast<std::int32_t>(best), static_cast<float>(1.0 / denominator)});
+      const double probability = softmax_row(scores, classes)[static_cast<std::size_t>(best)];
+      predictions->push_back({static_cast<std::int32_t>(best), static_cast<float>(probability)});
     }
   }
 }

@@ -49,6 +49,9 @@ ClassificationReport evaluate(nn::Module& model, DataSource& source, std::int64_
 ClassificationReport evaluate(nn::Module& model, const data::LabelledImages& set, std::int64_t batch_size,
                               Device device = Device::cpu());
 
+// Softmax of one row of `classes` logits, in double and stable (every exponent <= 0).
+std::vector<double> softmax_row(const float* logits, std::int64_t classes);
+
 // Index of the largest of each row of logits [N, C] (the first on ties), counted into `confusion` against `labels`
 // and, when `predictions` is given, appended to it with its softmax probability.
 void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatrix& confusion,
