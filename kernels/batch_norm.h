@@ -46,3 +46,27 @@ void batch_norm_backward(const float* x, const float* dy, const float* mean, con
                          bool batch_statistics);
 
 }  // namespace kiln::kernels::cuda
+
+// cuDNN versions (float32, device pointers on cuda:device_index), in batch_norm_cudnn.cu (KILN_CUDA builds only):
+// per-channel ("spatial") normalisation with the contracts above. cuDNN's backward assumes batch statistics, so only
+// train mode uses it; eval and frozen modes normalise with batch_norm_forward_inference and take the native
+// cuda::batch_norm_backward with batch_statistics = false.
+namespace kiln::kernels::cudnn {
+
+// Train mode: y from the batch statistics, running statistics updated as cpu::batch_norm_statistics does, and the
+// batch mean and 1 / sqrt(variance + eps) per channel saved for batch_norm_backward_training.
+void batch_norm_forward_training(int device_index, const float* x, const float* gamma, const float* beta, float* y,
+                                 float* running_mean, float* running_var, float* saved_mean, float* saved_inv_std,
+                                 std::int64_t outer, std::int64_t channels, std::int64_t inner, double momentum,
+                                 double eps);
+// Eval and frozen modes: y from the given statistics.
+void batch_norm_forward_inference(int device_index, const float* x, const float* mean, const float* variance,
+                                  const float* gamma, const float* beta, float* y, std::int64_t outer,
+                                  std::int64_t channels, std::int64_t inner, double eps);
+// Train mode's gradients (all three are written).
+void batch_norm_backward_training(int device_index, const float* x, const float* dy, const float* gamma,
+                                  const float* saved_mean, const float* saved_inv_std, float* dx, float* dgamma,
+                                  float* dbeta, std::int64_t outer, std::int64_t channels, std::int64_t inner,
+                                  double eps);
+
+}  // namespace kiln::kernels::cudnn

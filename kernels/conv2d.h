@@ -61,3 +61,17 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dweight, flo
                             std::int64_t out_channels, const cpu::Conv2dGeometry& geometry);
 
 }  // namespace kiln::kernels::cuda
+
+// cuDNN versions (float32, device pointers on cuda:device_index), in conv2d_cudnn.cu (KILN_CUDA builds only), with
+// the CPU versions' arguments. Each direction's algorithm is picked by cudnnFind*AlgorithmEx once per shape and
+// setting (TF32, deterministic; kiln/backend.h) and cached; workspaces stay within cuda::Context::workspace_limit.
+namespace kiln::kernels::cudnn {
+
+void conv2d_forward(int device_index, const float* x, const float* weight, const float* bias, float* y,
+                    std::int64_t batch, std::int64_t out_channels, const cpu::Conv2dGeometry& geometry);
+void conv2d_backward_data(int device_index, const float* dy, const float* weight, float* dx, std::int64_t batch,
+                          std::int64_t out_channels, const cpu::Conv2dGeometry& geometry);
+void conv2d_backward_weight(int device_index, const float* x, const float* dy, float* dweight, std::int64_t batch,
+                            std::int64_t out_channels, const cpu::Conv2dGeometry& geometry);
+
+}  // namespace kiln::kernels::cudnn

@@ -21,3 +21,13 @@ void gemm(bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n, st
           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);
 
 }  // namespace kiln::kernels::cuda
+
+// cuBLAS version (float32, device pointers on cuda:device_index), in gemm_cublas.cu (KILN_CUDA builds only): the
+// same row-major semantics; full float32 unless TF32 is allowed (kiln/backend.h).
+namespace kiln::kernels::cublas {
+
+void gemm(int device_index, bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n, std::int64_t k,
+          float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+          std::int64_t ldc);
+
+}  // namespace kiln::kernels::cublas

@@ -11,6 +11,7 @@
 #include "kiln/train/evaluation.h"
 #include "kiln/train/html_report.h"
 #include "tools/commands.h"
+#include "tools/device_flags.h"
 
 namespace kiln::tools {
 
@@ -69,7 +70,7 @@ int run_eval(const cli::Arguments& arguments) {
   const std::int64_t batch_size = arguments.integer("--batch-size", 1, 1 << 20);
   const bool json = arguments.flag("--json");
   const long long threads = arguments.integer("--threads", 0, 4096);
-  const Device device = device_from_flag(arguments);
+  const Device device = device_from_flags(arguments);
   if (threads > 0) kernels::set_num_threads(static_cast<int>(threads));
 
   const train::LoadedModel loaded = train::load_model(checkpoint);
@@ -106,9 +107,9 @@ cli::Command eval_command() {
       {"--report", {}, "FILE", "where to write the HTML report (default: report.html beside the checkpoint)", ""},
       {"--no-report", {}, "", "write no HTML report", ""},
       {"--batch-size", {"-b"}, "N", "images per forward pass", "500"},
-      {"--device", {}, "cpu|cuda|auto", "where to evaluate", "auto"},
       {"--threads", {}, "N", "CPU threads; 0 = KILN_NUM_THREADS or all cores", "0"},
   };
+  for (cli::Option& flag : device_flags("where to evaluate")) options.push_back(std::move(flag));
   return cli::Command("eval", "evaluate a checkpoint on the Fashion-MNIST test split", std::move(options), run_eval);
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The GPU check, for a machine with an NVIDIA GPU and no network:
 #   bash tools/gpu-check.sh OUTDIR
-# Builds kiln for the local GPU, runs every test (the `gpu`-labelled parity tests included), compute-sanitizer
-# memcheck and racecheck on the parity tests, and a short GPU training run when Fashion-MNIST is present; writes logs
-# and summary.json into OUTDIR. cuDNN may live only in a Python wheel: CUDNN_ROOT=<dir> overrides the search.
+# Builds kiln for the local GPU, runs every test (the `gpu`-labelled parity tests of the native kernels and of the
+# cuDNN/cuBLAS paths included), compute-sanitizer memcheck and racecheck on both parity binaries, and short GPU
+# training runs (native kernels, then the libraries) when Fashion-MNIST is present; writes logs and summary.json into
+# OUTDIR. cuDNN may live only in a Python wheel: CUDNN_ROOT=<dir> overrides the search.
 set -uo pipefail
 out=${1:?usage: bash tools/gpu-check.sh OUTDIR}
 mkdir -p "$out"
@@ -43,18 +44,24 @@ gpu_tests=$(cd "$build" && ctest -L gpu -N | awk '/Total Tests/ {print $3}')
 gpu_skipped=$(grep -c "Not Run\|Skipped" "$out/ctest.log" || true)
 log "gpu-labelled tests: $gpu_tests, skipped: $gpu_skipped"
 
-for tool in memcheck racecheck; do
-  log "compute-sanitizer $tool on the parity tests"
-  compute-sanitizer --tool "$tool" --error-exitcode 3 "$build/tests/cuda/kiln_cuda_tests" >"$out/$tool.log" 2>&1 ||
-    { status=1; log "$tool found problems (see $tool.log)"; }
-  tail -2 "$out/$tool.log" | tee -a "$out/gpu-check.log"
+for tests in kiln_cuda_tests kiln_library_tests; do
+  for tool in memcheck racecheck; do
+    log "compute-sanitizer $tool on $tests"
+    compute-sanitizer --tool "$tool" --error-exitcode 3 "$build/tests/cuda/$tests" >"$out/$tests-$tool.log" 2>&1 ||
+      { status=1; log "$tool found problems (see $tests-$tool.log)"; }
+    tail -2 "$out/$tests-$tool.log" | tee -a "$out/gpu-check.log"
+  done
 done
 
 if [[ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz || -n ${KILN_FMNIST:-} ]]; then
-  log "short GPU training run"
-  "$build/tools/kiln" train --model fmnist-small --device cuda --epochs 1 --out "$out/train-run" \
-    ${KILN_FMNIST:+--data "$KILN_FMNIST"} >"$out/train.log" 2>&1 || status=1
-  tail -3 "$out/train.log" | tee -a "$out/gpu-check.log"
+  for run in native libraries; do
+    log "short GPU training run ($run)"
+    flags=()
+    [[ $run == libraries ]] && flags=(--conv cudnn --bn cudnn --gemm cublas)
+    "$build/tools/kiln" train --model fmnist-bn --device cuda --epochs 1 --out "$out/train-$run" "${flags[@]}" \
+      ${KILN_FMNIST:+--data "$KILN_FMNIST"} >"$out/train-$run.log" 2>&1 || status=1
+    tail -3 "$out/train-$run.log" | tee -a "$out/gpu-check.log"
+  done
 fi
 
 python3 - "$out" "$status" <<'PY'

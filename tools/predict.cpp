@@ -20,6 +20,7 @@
 #include "kiln/models/weights.h"
 #include "kiln/train/evaluation.h"
 #include "tools/commands.h"
+#include "tools/device_flags.h"
 #include "tools/input_format.h"
 #include "tools/model_flags.h"
 
@@ -194,7 +195,7 @@ int run_predict(const cli::Arguments& arguments) {
   const auto top_k = static_cast<std::size_t>(arguments.integer("--top-k", 1, 1 << 20));
   const std::int64_t batch_size = arguments.integer("--batch-size", 1, 1 << 20);
   const bool json = arguments.flag("--json");
-  const Device device = device_from_flag(arguments);
+  const Device device = device_from_flags(arguments);
 
   Classifier classifier = arguments.has("--checkpoint") ? from_checkpoint(arguments.text("--checkpoint"))
                                                         : from_weights(arguments);
@@ -263,8 +264,8 @@ cli::Command predict_command() {
       {"--top-k", {}, "K", "classes shown per image", "3"},
       {"--json", {}, "", "print a JSON list of {path, class, probabilities} instead of the table", ""},
       {"--batch-size", {"-b"}, "N", "images per forward pass", "32"},
-      {"--device", {}, "cpu|cuda|auto", "where to run the model", "auto"},
   };
+  for (cli::Option& flag : device_flags("where to run the model")) options.push_back(std::move(flag));
   for (cli::Option& flag : model_flags()) options.push_back(std::move(flag));
   return cli::Command("predict", "classify images with a checkpoint or with weights trained elsewhere",
                       std::move(options), run_predict);

@@ -15,6 +15,7 @@
 #include "kiln/models/registry.h"
 #include "kiln/train/trainer.h"
 #include "tools/commands.h"
+#include "tools/device_flags.h"
 #include "tools/model_flags.h"
 
 namespace kiln::tools {
@@ -157,6 +158,8 @@ std::string with_thousands(std::int64_t value) {
 int run_train(const cli::Arguments& arguments) {
   // Every flag is checked before any file is read, so that a mistyped one is a usage error even with --resume.
   const TrainConfig from_flags = apply_flags(arguments, TrainConfig{});
+  std::cout << cuda_status_line() << "\n";
+  const Device device = device_from_flags(arguments);
   const std::string out_dir = arguments.text("--out");
   const bool resume = arguments.flag("--resume");
   const std::string last_path = out_dir + "/last.safetensors";
@@ -167,8 +170,7 @@ int run_train(const cli::Arguments& arguments) {
   TrainConfig config = resume ? apply_flags(arguments, train::read_train_config(last_path)) : from_flags;
   config.out_dir = out_dir;
   const long long threads = arguments.integer("--threads", 0, 4096);
-  std::cout << cuda_status_line() << "\n";
-  config.device = device_from_flag(arguments);
+  config.device = device;
   if (threads > 0) kernels::set_num_threads(static_cast<int>(threads));
 
   train::ReaderSettings reader;
@@ -231,21 +233,6 @@ int run_train(const cli::Arguments& arguments) {
 
 }  // namespace
 
-Device device_from_flag(const cli::Arguments& arguments) {
-  const std::string text = arguments.text("--device");
-  if (text == "auto") return best_device();
-  Device device;
-  try {
-    device = Device::parse(text);
-  } catch (const Error& error) {
-    throw cli::UsageError(std::string("--device: ") + error.what());
-  }
-  KILN_CHECK(device.is_cpu() || device.index < cuda_device_count(), "--device ", text, ": ",
-             cuda_device_count() == 0 ? "no usable CUDA device" : "no CUDA device with that index", " (",
-             cuda_status_line(), ")");
-  return device;
-}
-
 cli::Command train_command() {
   const TrainConfig defaults;
   std::vector<cli::Option> options = {
@@ -275,7 +262,6 @@ cli::Command train_command() {
        "batch size by optimiser step, from the first epoch starting at or after STEP (else --batch-size)", ""},
       {"--dropout-schedule", {}, "X0,X1@STEP,...", "every dropout layer's rate by optimiser step", ""},
       {"--freeze-bn-stats", {}, "STEP", "from this step on batch norm uses and keeps its running statistics", ""},
-      {"--device", {}, "cpu|cuda|auto", "where to train", "auto"},
       {"--seed", {}, "N", "seeds weights, validation split, shuffling and dropout", std::to_string(defaults.seed)},
       {"--out", {}, "DIR", "run folder: log.jsonl, best.safetensors, last.safetensors", "runs/train"},
       {"--resume", {}, "", "continue the run in --out from last.safetensors, with its settings unless given", ""},
@@ -287,6 +273,7 @@ cli::Command train_command() {
        std::to_string(defaults.limit_train)},
       {"--threads", {}, "N", "CPU threads; 0 = KILN_NUM_THREADS or all cores", "0"},
   };
+  for (cli::Option& flag : device_flags("where to train")) options.push_back(std::move(flag));
   for (cli::Option& flag : model_flags()) options.push_back(std::move(flag));
   return cli::Command("train", "train a classifier on Fashion-MNIST or an image folder (Ctrl-C stops cleanly; "
                       "--resume continues)",

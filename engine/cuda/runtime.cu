@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "engine/cuda/check.h"
 #include "engine/cuda/runtime.h"
 #include "kernels/simt/cuda_compat.h"
 #include "kiln/error.h"
@@ -12,14 +13,6 @@
 #include <cublas_v2.h>
 #include <cudnn.h>
 #endif
-
-#define KILN_CUDA_CHECK(call)                                                                            \
-  do {                                                                                                   \
-    const cudaError_t status_ = (call);                                                                  \
-    if (status_ != cudaSuccess) {                                                                        \
-      ::kiln::fail(#call, " failed: ", cudaGetErrorString(status_), " (", __FILE__, ":", __LINE__, ")"); \
-    }                                                                                                    \
-  } while (0)
 
 namespace kiln {
 namespace {

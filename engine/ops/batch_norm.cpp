@@ -1,4 +1,7 @@
-// Batch normalisation: argument checks, mode handling and the backward, on top of kernels/batch_norm.
+// Batch normalisation: argument checks, mode handling and the backward, on top of kernels/batch_norm (CPU, or on CUDA
+// kiln's kernels or cuDNN as selected in kiln/backend.h). cuDNN's backward assumes batch statistics, so with cuDNN
+// only train mode runs entirely in cuDNN; eval and frozen modes take cuDNN's inference forward and kiln's backward for
+// constant statistics.
 #include "kiln/ops/batch_norm.h"
 
 #include <algorithm>
@@ -6,6 +9,7 @@
 #include "engine/ops/dispatch.h"
 #include "kernels/batch_norm.h"
 #include "kiln/autograd.h"
+#include "kiln/backend.h"
 
 namespace kiln {
 namespace {
@@ -21,6 +25,37 @@ template <class T>
 T* data_or_null(const Tensor& tensor) {
   return tensor.defined() ? tensor.data<T>() : nullptr;
 }
+
+#if KILN_HAVE_CUDA
+// Train mode on cuDNN: its forward saves the batch mean and 1 / sqrt(variance + eps), which its backward takes.
+Tensor cudnn_train_batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                              const Tensor& running_var, const BatchNormOptions& options, std::int64_t outer,
+                              std::int64_t channels, std::int64_t inner) {
+  const int device_index = x.device().index;
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  const Tensor saved_mean = Tensor::empty({channels}, x.dtype(), x.device());
+  const Tensor saved_inv_std = Tensor::empty({channels}, x.dtype(), x.device());
+  kernels::cudnn::batch_norm_forward_training(device_index, x.data<float>(), gamma.data<float>(), beta.data<float>(),
+                                              y.data<float>(), running_mean.data<float>(), running_var.data<float>(),
+                                              saved_mean.data<float>(), saved_inv_std.data<float>(), outer, channels,
+                                              inner, options.momentum, options.eps);
+  record(y, "batch_norm", {x, gamma, beta}, [=](const Tensor& dy, const std::vector<bool>& needs) {
+    // cuDNN writes all three gradients; the unwanted ones are dropped.
+    std::vector<Tensor> gradients{Tensor::empty(x.shape(), x.dtype(), x.device()),
+                                  Tensor::empty({channels}, x.dtype(), x.device()),
+                                  Tensor::empty({channels}, x.dtype(), x.device())};
+    kernels::cudnn::batch_norm_backward_training(device_index, x.data<float>(), dy.data<float>(), gamma.data<float>(),
+                                                 saved_mean.data<float>(), saved_inv_std.data<float>(),
+                                                 gradients[0].data<float>(), gradients[1].data<float>(),
+                                                 gradients[2].data<float>(), outer, channels, inner, options.eps);
+    for (std::size_t i = 0; i < gradients.size(); ++i) {
+      if (!needs[i]) gradients[i] = Tensor();
+    }
+    return gradients;
+  });
+  return y;
+}
+#endif
 
 }  // namespace
 
@@ -39,6 +74,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
   const bool batch_statistics = options.mode == BatchNormMode::train;
   KILN_CHECK(!batch_statistics || outer * inner > 1,
              "batch_norm: train mode needs more than one value per channel, got input shape ", shape_str(x.shape()));
+  const bool cudnn = cuda && bn_backend() == BnBackend::cudnn;
+  if (cudnn && batch_statistics) {
+    KILN_LIBRARY_CALL(
+        return cudnn_train_batch_norm(x, gamma, beta, running_mean, running_var, options, outer, channels, inner));
+  }
 
   // The statistics x is normalised with: fresh batch ones in train mode, otherwise a copy of the running ones (so a
   // later in-place update of the buffers cannot change this op's backward).
@@ -62,7 +102,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
   }
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   const double eps = options.eps;
-  if (cuda) {
+  if (cudnn) {
+    KILN_LIBRARY_CALL(kernels::cudnn::batch_norm_forward_inference(
+        x.device().index, x.data<float>(), mean.data<float>(), variance.data<float>(), gamma.data<float>(),
+        beta.data<float>(), y.data<float>(), outer, channels, inner, eps));
+  } else if (cuda) {
     KILN_CUDA_KERNEL_CALL(kernels::cuda::batch_norm_forward(x.data<float>(), mean.data<float>(),
                                                             variance.data<float>(), gamma.data<float>(),
                                                             beta.data<float>(), y.data<float>(), outer, channels,

@@ -1,10 +1,12 @@
-// conv2d: shape checks, dispatch to kernels/conv2d (CPU or CUDA), backward through the same kernels.
+// conv2d: shape checks, dispatch to kernels/conv2d (CPU, or on CUDA kiln's kernels or cuDNN as selected in
+// kiln/backend.h), backward through the same kernels.
 #include "kiln/ops/conv.h"
 
 #include "engine/ops/dispatch.h"
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
 #include "kiln/autograd.h"
+#include "kiln/backend.h"
 
 namespace kiln {
 
@@ -31,10 +33,17 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                                               weight.size(3),   options.stride_h, options.stride_w, options.pad_h,
                                               options.pad_w};
   Tensor y = Tensor::empty({batch, out_channels, geometry.out_height(), geometry.out_width()}, x.dtype(), x.device());
+  // The backward takes the forward's path (the selection may change in between).
+  const ConvBackend backend = conv_backend();
   if (ops::on_cuda("conv2d", x)) {
-    KILN_CUDA_KERNEL_CALL(kernels::cuda::conv2d_forward(x.data<float>(), weight.data<float>(),
-                                                        bias.defined() ? bias.data<float>() : nullptr,
-                                                        y.data<float>(), batch, out_channels, geometry));
+    [[maybe_unused]] const float* bias_data = bias.defined() ? bias.data<float>() : nullptr;
+    if (backend == ConvBackend::cudnn) {
+      KILN_LIBRARY_CALL(kernels::cudnn::conv2d_forward(x.device().index, x.data<float>(), weight.data<float>(),
+                                                       bias_data, y.data<float>(), batch, out_channels, geometry));
+    } else {
+      KILN_CUDA_KERNEL_CALL(kernels::cuda::conv2d_forward(x.data<float>(), weight.data<float>(), bias_data,
+                                                          y.data<float>(), batch, out_channels, geometry));
+    }
   } else {
     ops::dispatch_float("conv2d", x, [&]<class T>() {
       kernels::cpu::conv2d_forward(x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
@@ -42,29 +51,43 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     });
   }
   record(y, "conv2d", {x, weight, bias},
-         [x, weight, geometry, batch, out_channels](const Tensor& dy, const std::vector<bool>& needs) {
+         [x, weight, geometry, batch, out_channels, backend](const Tensor& dy, const std::vector<bool>& needs) {
            Tensor dx, dweight, dbias;
            if (needs[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
            if (needs[1]) dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());
            if (needs[2]) dbias = Tensor::empty({out_channels}, dy.dtype(), dy.device());
            if (ops::on_cuda("conv2d", dy)) {
-             KILN_CUDA_KERNEL_CALL({
-               if (needs[0]) {
-                 kernels::cuda::conv2d_backward_data(dy.data<float>(), weight.data<float>(), dx.data<float>(), batch,
-                                                     out_channels, geometry);
-               }
-               if (needs[1]) {
-                 const Tensor scratch = Tensor::empty(
-                     {kernels::cuda::conv2d_backward_weight_scratch(batch, out_channels, geometry)}, dy.dtype(),
-                     dy.device());
-                 kernels::cuda::conv2d_backward_weight(x.data<float>(), dy.data<float>(), dweight.data<float>(),
-                                                       scratch.data<float>(), batch, out_channels, geometry);
-               }
-               if (needs[2]) {
-                 kernels::cuda::bias_add_backward(dy.data<float>(), dbias.data<float>(), batch, out_channels,
-                                                  geometry.column_cols());
-               }
-             });
+             if (backend == ConvBackend::cudnn) {
+               KILN_LIBRARY_CALL({
+                 if (needs[0]) {
+                   kernels::cudnn::conv2d_backward_data(dy.device().index, dy.data<float>(), weight.data<float>(),
+                                                        dx.data<float>(), batch, out_channels, geometry);
+                 }
+                 if (needs[1]) {
+                   kernels::cudnn::conv2d_backward_weight(dy.device().index, x.data<float>(), dy.data<float>(),
+                                                          dweight.data<float>(), batch, out_channels, geometry);
+                 }
+               });
+             } else {
+               KILN_CUDA_KERNEL_CALL({
+                 if (needs[0]) {
+                   kernels::cuda::conv2d_backward_data(dy.data<float>(), weight.data<float>(), dx.data<float>(),
+                                                       batch, out_channels, geometry);
+                 }
+                 if (needs[1]) {
+                   const Tensor scratch = Tensor::empty(
+                       {kernels::cuda::conv2d_backward_weight_scratch(batch, out_channels, geometry)}, dy.dtype(),
+                       dy.device());
+                   kernels::cuda::conv2d_backward_weight(x.data<float>(), dy.data<float>(), dweight.data<float>(),
+                                                         scratch.data<float>(), batch, out_channels, geometry);
+                 }
+               });
+             }
+             // Both paths take kiln's column sum for the bias: deterministic, and no slower than cuDNN's.
+             if (needs[2]) {
+               KILN_CUDA_KERNEL_CALL(kernels::cuda::bias_add_backward(dy.data<float>(), dbias.data<float>(), batch,
+                                                                      out_channels, geometry.column_cols()));
+             }
            } else {
              ops::dispatch_float("conv2d", dy, [&]<class T>() {
                if (needs[0]) {

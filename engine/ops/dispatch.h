@@ -13,6 +13,14 @@
 #define KILN_CUDA_KERNEL_CALL(...) static_cast<void>(0)
 #endif
 
+// The same for the cuDNN/cuBLAS paths (kernels::cudnn, kernels::cublas), which only KILN_CUDA builds have; elsewhere
+// the backend setters (kiln/backend.h) refuse to select them, so that such a call is never reached.
+#if KILN_HAVE_CUDA
+#define KILN_LIBRARY_CALL(...) __VA_ARGS__
+#else
+#define KILN_LIBRARY_CALL(...) static_cast<void>(0)
+#endif
+
 namespace kiln::ops {
 
 // Throws unless `tensor` is defined and has `rank` dimensions.

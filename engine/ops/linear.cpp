@@ -1,13 +1,31 @@
-// linear: y = x * weight^T + bias through kernels/gemm (CPU or CUDA); the backward is two more products and a column
-// sum.
+// linear: y = x * weight^T + bias through kernels/gemm (CPU, or on CUDA kiln's kernel or cuBLAS as selected in
+// kiln/backend.h); the backward is two more products and a column sum.
 #include "kiln/ops/linear.h"
 
 #include "engine/ops/dispatch.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kiln/autograd.h"
+#include "kiln/backend.h"
 
 namespace kiln {
+#if KILN_HAVE_CUDA_KERNELS
+namespace {
+
+// c = op(a) * op(b) on cuda:device_index by kiln's kernel or cuBLAS.
+void cuda_gemm(GemmBackend backend, [[maybe_unused]] int device_index, bool transpose_a, bool transpose_b,
+               std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda, const float* b,
+               std::int64_t ldb, float* c, std::int64_t ldc) {
+  if (backend == GemmBackend::cublas) {
+    KILN_LIBRARY_CALL(kernels::cublas::gemm(device_index, transpose_a, transpose_b, m, n, k, 1.0f, a, lda, b, ldb,
+                                            0.0f, c, ldc));
+  } else {
+    kernels::cuda::gemm(transpose_a, transpose_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+  }
+}
+
+}  // namespace
+#endif
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   ops::check_rank("linear", "input", x, 2);
@@ -23,10 +41,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   ops::check_same_device_dtype("linear", {&x, &weight, &bias});
 
   Tensor y = Tensor::empty({batch, out_features}, x.dtype(), x.device());
+  const GemmBackend backend = gemm_backend();  // the backward takes the forward's path
   if (ops::on_cuda("linear", x)) {
     KILN_CUDA_KERNEL_CALL({
-      kernels::cuda::gemm(false, true, batch, out_features, in_features, 1.0f, x.data<float>(), in_features,
-                          weight.data<float>(), in_features, 0.0f, y.data<float>(), out_features);
+      cuda_gemm(backend, x.device().index, false, true, batch, out_features, in_features, x.data<float>(), in_features,
+                weight.data<float>(), in_features, y.data<float>(), out_features);
       if (bias.defined()) {
         kernels::cuda::bias_add_forward(y.data<float>(), bias.data<float>(), y.data<float>(), batch, out_features, 1);
       }
@@ -41,7 +60,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     });
   }
   record(y, "linear", {x, weight, bias},
-         [x, weight, batch, in_features, out_features](const Tensor& dy, const std::vector<bool>& needs) {
+         [x, weight, batch, in_features, out_features, backend](const Tensor& dy, const std::vector<bool>& needs) {
            Tensor dx, dweight, dbias;
            if (needs[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
            if (needs[1]) dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());
@@ -49,14 +68,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
            if (ops::on_cuda("linear", dy)) {
              KILN_CUDA_KERNEL_CALL({
                if (needs[0]) {  // dx [batch, in] = dy [batch, out] * weight [out, in]
-                 kernels::cuda::gemm(false, false, batch, in_features, out_features, 1.0f, dy.data<float>(),
-                                     out_features, weight.data<float>(), in_features, 0.0f, dx.data<float>(),
-                                     in_features);
+                 cuda_gemm(backend, dy.device().index, false, false, batch, in_features, out_features, dy.data<float>(),
+                           out_features, weight.data<float>(), in_features, dx.data<float>(), in_features);
                }
                if (needs[1]) {  // dweight [out, in] = dy^T [out, batch] * x [batch, in]
-                 kernels::cuda::gemm(true, false, out_features, in_features, batch, 1.0f, dy.data<float>(),
-                                     out_features, x.data<float>(), in_features, 0.0f, dweight.data<float>(),
-                                     in_features);
+                 cuda_gemm(backend, dy.device().index, true, false, out_features, in_features, batch, dy.data<float>(),
+                           out_features, x.data<float>(), in_features, dweight.data<float>(), in_features);
                }
                if (needs[2]) {
                  kernels::cuda::bias_add_backward(dy.data<float>(), dbias.data<float>(), batch, out_features, 1);

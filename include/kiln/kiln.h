@@ -1,6 +1,7 @@
 #pragma once
 // Everything a program embedding kiln needs.
 #include "kiln/autograd.h"
+#include "kiln/backend.h"
 #include "kiln/device.h"
 #include "kiln/nn/batch_norm.h"
 #include "kiln/nn/layers.h"

@@ -4,11 +4,10 @@
 
 #include "kernels/gemm.h"
 #include "kiln/kiln.h"
+#include "tests/cuda/op_cases.h"
 #include "tests/cuda/parity.h"
 
 using namespace kiln;
-using kiln::testing::check_parity;
-using kiln::testing::parity_input;
 
 namespace {
 
@@ -79,12 +78,4 @@ TEST_CASE("parity native: gemm", "[parity]") {
   }
 }
 
-TEST_CASE("parity native: linear", "[parity]") {
-  const auto linear_of = [](auto& in) { return linear(in[0], in[1], in[2]); };
-  check_parity("linear odd", linear_of, {parity_input({5, 67}, 1), parity_input({45, 67}, 2), parity_input({45}, 3)});
-  check_parity("linear aligned", linear_of,
-               {parity_input({3, 128}, 4), parity_input({64, 128}, 5), parity_input({64}, 6)});
-  check_parity("linear batch 1, no bias", linear_of, {parity_input({1, 9}, 7), parity_input({130, 9}, 8), Tensor()});
-  check_parity("linear two tiles each way", linear_of,
-               {parity_input({70, 33}, 9), parity_input({66, 33}, 10), parity_input({66}, 11)});
-}
+TEST_CASE("parity native: linear", "[parity]") { testing::linear_parity_cases(); }
