@@ -1,10 +1,11 @@
-// CPU convolution: im2col + gemm per image, images split over threads, one column buffer per thread.
+// CPU convolution: im2col + gemm, small images a few to a gemm, groups of images split over threads, one column
+// buffer per thread.
 #include "kernels/conv2d.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
-#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
 
@@ -28,15 +29,16 @@ Span valid_outputs(std::int64_t size, std::int64_t out, std::int64_t stride, std
 
 // Calls visit(column_index, image_index, count) for every run of `count` column entries that read pixels (not
 // padding), the pixels `stride_w` apart, and skip(column_begin, column_end) for each run of entries that read padding.
-// Whole runs, not single entries, so that the stride-1 case is a plain copy the compiler vectorises.
+// Whole runs, not single entries, so that the stride-1 case is a plain copy the compiler vectorises. Column row k
+// starts at k * row_pitch.
 template <class Visit, class Skip>
-void for_each_column_run(const Conv2dGeometry& geometry, Visit visit, Skip skip) {
+void for_each_column_run(const Conv2dGeometry& geometry, std::int64_t row_pitch, Visit visit, Skip skip) {
   const std::int64_t out_h = geometry.out_height(), out_w = geometry.out_width();
   std::int64_t row_start = 0;
   for (std::int64_t c = 0; c < geometry.channels; ++c) {
     for (std::int64_t r = 0; r < geometry.kernel_h; ++r) {
       const Span rows = valid_outputs(geometry.height, out_h, geometry.stride_h, geometry.pad_h, r);
-      for (std::int64_t s = 0; s < geometry.kernel_w; ++s, row_start += out_h * out_w) {
+      for (std::int64_t s = 0; s < geometry.kernel_w; ++s, row_start += row_pitch) {
         const Span cols = valid_outputs(geometry.width, out_w, geometry.stride_w, geometry.pad_w, s);
         skip(row_start, row_start + rows.begin * out_w);
         for (std::int64_t oh = rows.begin; oh < rows.end; ++oh) {
@@ -53,28 +55,96 @@ void for_each_column_run(const Conv2dGeometry& geometry, Visit visit, Skip skip)
   }
 }
 
-// The column matrix of one image: the image itself for pointwise convolutions, else im2col into `buffer` (sized on
-// first use, then reused for the thread's next images).
+// Copies an im2col run, typically one output row of 10 to 60 values: in fixed-size blocks, which compile to a few
+// vector moves, because a memcpy call per run (what std::copy_n becomes) costs more than the copy.
 template <class T>
-const T* image_columns(const T* image, const Conv2dGeometry& geometry, std::vector<T>& buffer) {
-  if (geometry.is_pointwise()) return image;
-  buffer.resize(static_cast<std::size_t>(geometry.column_rows() * geometry.column_cols()));
-  im2col(image, geometry, buffer.data());
+void copy_short_run(const T* in, std::int64_t count, T* out) {
+  constexpr std::int64_t block = 32 / sizeof(T);
+  if (count < block) {
+    for (std::int64_t k = 0; k < count; ++k) out[k] = in[k];
+    return;
+  }
+  for (std::int64_t k = 0; k + block <= count; k += block) std::memcpy(out + k, in + k, sizeof(T) * block);
+  // The last block ends at the run's end, overlapping the one before (the same values, written twice).
+  std::memcpy(out + count - block, in + count - block, sizeof(T) * block);
+}
+
+// Small images' column matrices go side by side so that one gemm gets at least this many columns: OpenBLAS pays per
+// call for packing and for the partial tiles at a matrix's edge, which dominate at, say, 11x11 outputs. Large images
+// go one at a time (their columns already fill a gemm, and a bigger buffer would leave the cache).
+constexpr std::int64_t min_gemm_columns = 1024;
+
+std::int64_t images_per_gemm(const Conv2dGeometry& geometry) {
+  return std::max<std::int64_t>(1, min_gemm_columns / std::max<std::int64_t>(1, geometry.column_cols()));
+}
+
+// Each thread's buffers, kept between calls: a fresh vector of a megabyte or more per call comes from mmap and
+// faults its pages in again on every training step.
+template <class T>
+struct Scratch {
+  std::vector<T> columns, gradients, output;
+};
+
+template <class T>
+Scratch<T>& thread_scratch() {
+  thread_local Scratch<T> scratch;
+  return scratch;
+}
+
+// A group of `count` images starting at image `first`, the unit of one gemm.
+struct ImageGroup {
+  std::int64_t first, count;
+};
+
+// Runs body(group) for every group of up to images_per_gemm(geometry) consecutive images of [begin, end).
+template <class Body>
+void for_each_group(std::int64_t begin, std::int64_t end, const Conv2dGeometry& geometry, Body body) {
+  const std::int64_t size = images_per_gemm(geometry);
+  for (std::int64_t first = begin; first < end; first += size) body(ImageGroup{first, std::min(size, end - first)});
+}
+
+// The column matrices of a group's images side by side, [column_rows, count * column_cols]: a single pointwise image
+// is its own column matrix; otherwise im2col into `buffer`.
+template <class T>
+const T* group_columns(const T* x, const Conv2dGeometry& geometry, ImageGroup group, std::vector<T>& buffer) {
+  const std::int64_t image_size = geometry.channels * geometry.height * geometry.width;
+  const std::int64_t cols = geometry.column_cols(), pitch = group.count * cols;
+  if (group.count == 1 && geometry.is_pointwise()) return x + group.first * image_size;
+  buffer.resize(static_cast<std::size_t>(geometry.column_rows() * pitch));
+  for (std::int64_t g = 0; g < group.count; ++g) {
+    im2col(x + (group.first + g) * image_size, geometry, buffer.data() + g * cols, pitch);
+  }
+  return buffer.data();
+}
+
+// The group's output gradients [count, channels, cols] as one matrix [channels, count * cols]: in place for one
+// image, else gathered into `buffer`.
+template <class T>
+const T* group_rows(const T* dy, std::int64_t channels, std::int64_t cols, ImageGroup group,
+                    std::vector<T>& buffer) {
+  if (group.count == 1) return dy + group.first * channels * cols;
+  const std::int64_t pitch = group.count * cols;
+  buffer.resize(static_cast<std::size_t>(channels * pitch));
+  for (std::int64_t g = 0; g < group.count; ++g) {
+    for (std::int64_t c = 0; c < channels; ++c) {
+      std::copy_n(dy + ((group.first + g) * channels + c) * cols, cols, buffer.data() + c * pitch + g * cols);
+    }
+  }
   return buffer.data();
 }
 
 }  // namespace
 
 template <class T>
-void im2col(const T* image, const Conv2dGeometry& geometry, T* columns) {
+void im2col(const T* image, const Conv2dGeometry& geometry, T* columns, std::int64_t row_pitch) {
   const std::int64_t stride = geometry.stride_w;
   for_each_column_run(
-      geometry,
+      geometry, row_pitch > 0 ? row_pitch : geometry.column_cols(),
       [&](std::int64_t column, std::int64_t pixel, std::int64_t count) {
         T* out = columns + column;
         const T* in = image + pixel;
         if (stride == 1) {
-          std::copy_n(in, count, out);
+          copy_short_run(in, count, out);
         } else {
           for (std::int64_t k = 0; k < count; ++k) out[k] = in[k * stride];
         }
@@ -83,11 +153,11 @@ void im2col(const T* image, const Conv2dGeometry& geometry, T* columns) {
 }
 
 template <class T>
-void col2im(const T* columns, const Conv2dGeometry& geometry, T* image) {
+void col2im(const T* columns, const Conv2dGeometry& geometry, T* image, std::int64_t row_pitch) {
   std::fill(image, image + geometry.channels * geometry.height * geometry.width, T(0));
   const std::int64_t stride = geometry.stride_w;
   for_each_column_run(
-      geometry,
+      geometry, row_pitch > 0 ? row_pitch : geometry.column_cols(),
       [&](std::int64_t column, std::int64_t pixel, std::int64_t count) {
         const T* in = columns + column;
         T* out = image + pixel;
@@ -100,16 +170,33 @@ template <class T>
 void conv2d_forward(const T* x, const T* weight, const T* bias, T* y, std::int64_t batch, std::int64_t out_channels,
                     const Conv2dGeometry& geometry) {
   const std::int64_t rows = geometry.column_rows(), cols = geometry.column_cols();
-  const std::int64_t image_size = geometry.channels * geometry.height * geometry.width;
-  parallel_for(0, batch, 1, [&](std::int64_t begin, std::int64_t end) {
-    std::vector<T> buffer;
-    for (std::int64_t n = begin; n < end; ++n) {
-      const T* columns = image_columns(x + n * image_size, geometry, buffer);
-      T* out = y + n * out_channels * cols;
-      // y_n [out_channels, cols] = weight [out_channels, rows] * columns [rows, cols]
-      gemm(false, false, out_channels, cols, rows, T(1), weight, rows, columns, cols, T(0), out, cols);
-      if (bias != nullptr) bias_add_forward(out, bias, out, 1, out_channels, cols);
-    }
+  const std::int64_t groups = (batch + images_per_gemm(geometry) - 1) / images_per_gemm(geometry);
+  parallel_for(0, groups, 1, [&](std::int64_t group_begin, std::int64_t group_end) {
+    Scratch<T>& scratch = thread_scratch<T>();
+    const std::int64_t first = group_begin * images_per_gemm(geometry);
+    const std::int64_t last = std::min(batch, group_end * images_per_gemm(geometry));
+    for_each_group(first, last, geometry, [&](ImageGroup group) {
+      const T* columns = group_columns(x, geometry, group, scratch.columns);
+      const std::int64_t pitch = group.count * cols;
+      T* out = y + group.first * out_channels * cols;
+      if (group.count > 1) {
+        scratch.output.resize(static_cast<std::size_t>(out_channels * pitch));
+        out = scratch.output.data();
+      }
+      // out [out_channels, count * cols] = bias + weight [out_channels, rows] * columns [rows, count * cols]: the bias
+      // is written first and the gemm adds to it (beta 1), which spares OpenBLAS its pass zeroing the output.
+      if (bias != nullptr) {
+        for (std::int64_t c = 0; c < out_channels; ++c) std::fill_n(out + c * pitch, pitch, bias[c]);
+      }
+      gemm(false, false, out_channels, pitch, rows, T(1), weight, rows, columns, pitch, T(bias != nullptr ? 1 : 0), out,
+           pitch);
+      if (group.count == 1) return;
+      for (std::int64_t g = 0; g < group.count; ++g) {
+        for (std::int64_t c = 0; c < out_channels; ++c) {
+          std::copy_n(out + c * pitch + g * cols, cols, y + ((group.first + g) * out_channels + c) * cols);
+        }
+      }
+    });
   });
 }
 
@@ -118,16 +205,25 @@ void conv2d_backward_data(const T* dy, const T* weight, T* dx, std::int64_t batc
                           const Conv2dGeometry& geometry) {
   const std::int64_t rows = geometry.column_rows(), cols = geometry.column_cols();
   const std::int64_t image_size = geometry.channels * geometry.height * geometry.width;
-  const bool pointwise = geometry.is_pointwise();
-  parallel_for(0, batch, 1, [&](std::int64_t begin, std::int64_t end) {
-    std::vector<T> columns(pointwise ? 0 : static_cast<std::size_t>(rows * cols));
-    for (std::int64_t n = begin; n < end; ++n) {
-      T* image = dx + n * image_size;
-      // columns [rows, cols] = weight^T [rows, out_channels] * dy_n [out_channels, cols]
-      gemm(true, false, rows, cols, out_channels, T(1), weight, rows, dy + n * out_channels * cols, cols, T(0),
-           pointwise ? image : columns.data(), cols);
-      if (!pointwise) col2im(columns.data(), geometry, image);
-    }
+  const std::int64_t groups = (batch + images_per_gemm(geometry) - 1) / images_per_gemm(geometry);
+  parallel_for(0, groups, 1, [&](std::int64_t group_begin, std::int64_t group_end) {
+    Scratch<T>& scratch = thread_scratch<T>();
+    const std::int64_t first = group_begin * images_per_gemm(geometry);
+    const std::int64_t last = std::min(batch, group_end * images_per_gemm(geometry));
+    for_each_group(first, last, geometry, [&](ImageGroup group) {
+      const std::int64_t pitch = group.count * cols;
+      const T* gradients = group_rows(dy, out_channels, cols, group, scratch.gradients);
+      // A single pointwise image's columns are its gradient; otherwise columns, then col2im per image.
+      const bool in_place = group.count == 1 && geometry.is_pointwise();
+      if (!in_place) scratch.columns.resize(static_cast<std::size_t>(rows * pitch));
+      T* target = in_place ? dx + group.first * image_size : scratch.columns.data();
+      // columns [rows, count * cols] = weight^T [rows, out_channels] * dy [out_channels, count * cols]
+      gemm(true, false, rows, pitch, out_channels, T(1), weight, rows, gradients, pitch, T(0), target, pitch);
+      if (in_place) return;
+      for (std::int64_t g = 0; g < group.count; ++g) {
+        col2im(scratch.columns.data() + g * cols, geometry, dx + (group.first + g) * image_size, pitch);
+      }
+    });
   });
 }
 
@@ -135,7 +231,6 @@ template <class T>
 void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t batch, std::int64_t out_channels,
                             const Conv2dGeometry& geometry) {
   const std::int64_t rows = geometry.column_rows(), cols = geometry.column_cols();
-  const std::int64_t image_size = geometry.channels * geometry.height * geometry.width;
   const std::int64_t weight_size = out_channels * rows;
   // Images are split into chunks here (not by parallel_for) so each chunk's partial sum has a fixed slot and the
   // slots are added in chunk order: the result does not depend on thread timing.
@@ -144,17 +239,18 @@ void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t ba
   const std::int64_t images_per_chunk = (batch + chunks - 1) / chunks;
   std::vector<T> partials(static_cast<std::size_t>((chunks - 1) * weight_size));  // chunk 0 sums into dweight
   parallel_for(0, chunks, 1, [&](std::int64_t chunk_begin, std::int64_t chunk_end) {
-    std::vector<T> buffer;
+    Scratch<T>& scratch = thread_scratch<T>();
     for (std::int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
       T* sum = chunk == 0 ? dweight : partials.data() + (chunk - 1) * weight_size;
       std::fill(sum, sum + weight_size, T(0));
       const std::int64_t first = chunk * images_per_chunk, last = std::min(batch, first + images_per_chunk);
-      for (std::int64_t n = first; n < last; ++n) {
-        const T* columns = image_columns(x + n * image_size, geometry, buffer);
-        // sum [out_channels, rows] += dy_n [out_channels, cols] * columns^T [cols, rows]
-        gemm(false, true, out_channels, rows, cols, T(1), dy + n * out_channels * cols, cols, columns, cols, T(1), sum,
-             rows);
-      }
+      for_each_group(first, last, geometry, [&](ImageGroup group) {
+        const std::int64_t pitch = group.count * cols;
+        const T* columns = group_columns(x, geometry, group, scratch.columns);
+        const T* gradients = group_rows(dy, out_channels, cols, group, scratch.gradients);
+        // sum [out_channels, rows] += dy [out_channels, count * cols] * columns^T [count * cols, rows]
+        gemm(false, true, out_channels, rows, pitch, T(1), gradients, pitch, columns, pitch, T(1), sum, rows);
+      });
     }
   });
   for (std::int64_t chunk = 1; chunk < chunks; ++chunk) {
@@ -164,8 +260,8 @@ void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t ba
 }
 
 #define KILN_INSTANTIATE(T)                                                                                        \
-  template void im2col<T>(const T*, const Conv2dGeometry&, T*);                                                    \
-  template void col2im<T>(const T*, const Conv2dGeometry&, T*);                                                    \
+  template void im2col<T>(const T*, const Conv2dGeometry&, T*, std::int64_t);                                      \
+  template void col2im<T>(const T*, const Conv2dGeometry&, T*, std::int64_t);                                      \
   template void conv2d_forward<T>(const T*, const T*, const T*, T*, std::int64_t, std::int64_t,                    \
                                   const Conv2dGeometry&);                                                          \
   template void conv2d_backward_data<T>(const T*, const T*, T*, std::int64_t, std::int64_t, const Conv2dGeometry&); \

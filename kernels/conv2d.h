@@ -1,6 +1,6 @@
 #pragma once
-// 2-D convolution as im2col + gemm, per image, on NCHW arrays. The im2col/col2im helpers are shared with the
-// transposed convolution, which is this convolution's adjoint.
+// 2-D convolution as im2col + gemm on NCHW arrays, small images a few to a gemm. The im2col/col2im helpers are shared
+// with the transposed convolution, which is this convolution's adjoint.
 #include <cstdint>
 
 namespace kiln::kernels::cpu {
@@ -24,10 +24,12 @@ struct Conv2dGeometry {
   }
 };
 
-// image [channels, height, width] -> columns [column_rows, column_cols]; padding reads as 0.
-template <class T> void im2col(const T* image, const Conv2dGeometry& geometry, T* columns);
+// image [channels, height, width] -> columns [column_rows, column_cols]; padding reads as 0. Row r of the columns
+// starts at columns + r * row_pitch (default column_cols(); larger to put several images' columns side by side).
+template <class T> void im2col(const T* image, const Conv2dGeometry& geometry, T* columns, std::int64_t row_pitch = 0);
 // The adjoint of im2col: image = 0, then every column entry is added to the pixel it was read from.
-template <class T> void col2im(const T* columns, const Conv2dGeometry& geometry, T* image);
+template <class T>
+void col2im(const T* columns, const Conv2dGeometry& geometry, T* image, std::int64_t row_pitch = 0);
 
 // x [batch, channels, H, W], weight [out_channels, channels, R, S], bias [out_channels] or null
 // -> y [batch, out_channels, OH, OW].

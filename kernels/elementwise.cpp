@@ -53,7 +53,11 @@ void relu_forward(const T* x, T* y, std::int64_t n) {
 template <class T>
 void relu_backward(const T* x, const T* dy, T* dx, std::int64_t n) {
   for_each_range(n, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
+    // dy is read whether or not it is passed on: a conditional load would keep the loop from vectorising.
+    for (std::int64_t i = begin; i < end; ++i) {
+      const T gradient = dy[i];
+      dx[i] = x[i] > T(0) ? gradient : T(0);
+    }
   });
 }
 
@@ -67,7 +71,10 @@ void relu6_forward(const T* x, T* y, std::int64_t n) {
 template <class T>
 void relu6_backward(const T* x, const T* dy, T* dx, std::int64_t n) {
   for_each_range(n, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) dx[i] = (x[i] > T(0) && x[i] < T(6)) ? dy[i] : T(0);
+    for (std::int64_t i = begin; i < end; ++i) {
+      const T gradient = dy[i];  // read unconditionally, as in relu_backward
+      dx[i] = (x[i] > T(0)) & (x[i] < T(6)) ? gradient : T(0);
+    }
   });
 }
 
@@ -88,12 +95,21 @@ void bias_add_forward(const T* x, const T* bias, T* y, std::int64_t outer, std::
 template <class T>
 void bias_add_backward(const T* dy, T* dbias, std::int64_t outer, std::int64_t channels, std::int64_t inner) {
   parallel_for(0, channels, 1, [&](std::int64_t begin, std::int64_t end) {
+    // Eight running sums added at the end: one sum is a single chain of dependent additions, which the compiler
+    // must keep in order (no vectorising) and which waits on each addition's latency.
+    constexpr std::int64_t lanes = 8;
     for (std::int64_t c = begin; c < end; ++c) {
-      T total = 0;
+      T partial[lanes] = {};
       for (std::int64_t o = 0; o < outer; ++o) {
         const T* row = dy + (o * channels + c) * inner;
-        for (std::int64_t i = 0; i < inner; ++i) total += row[i];
+        std::int64_t i = 0;
+        for (; i + lanes <= inner; i += lanes) {
+          for (std::int64_t lane = 0; lane < lanes; ++lane) partial[lane] += row[i + lane];
+        }
+        for (; i < inner; ++i) partial[0] += row[i];
       }
+      T total = 0;
+      for (const T value : partial) total += value;
       dbias[c] = total;
     }
   });

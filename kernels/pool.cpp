@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "kernels/parallel.h"
 
@@ -22,6 +23,15 @@ void for_each_plane(std::int64_t planes, std::int64_t work_per_plane, Body body)
 
 std::int64_t plane_work(const PoolAxis& rows, const PoolAxis& cols) {
   return rows.in_size * cols.in_size + rows.out_size() * cols.out_size();
+}
+
+// True when output o's window is [o * kernel, (o + 1) * kernel) for every o: no padding, stride = kernel.
+bool non_overlapping_windows(const PoolAxis& axis, std::int64_t kernel) {
+  for (std::size_t o = 0; o < axis.begin.size(); ++o) {
+    const std::int64_t start = static_cast<std::int64_t>(o) * kernel;
+    if (axis.begin[o] != start || axis.end[o] != start + kernel) return false;
+  }
+  return !axis.begin.empty();
 }
 
 template <class T>
@@ -69,11 +79,62 @@ PoolAxis adaptive_pool_axis(std::int64_t in_size, std::int64_t out_size) {
   return axis;
 }
 
+// The pair (a, b) of neighbours in a window row: the winner and whether it is b (the first maximum wins; a NaN wins,
+// the last one).
+template <class T>
+bool second_wins(T a, T b) {
+  return (b > a) | std::isnan(b);
+}
+
+// 2x2 windows at stride 2 without padding, the common case: each window row's pair first, then the two rows (the top
+// one wins ties): the same winner as a row-major scan, in branch-free loops over whole rows that the compiler
+// vectorises (a scan per window is several times slower; its comparisons mispredict on activations).
+template <class T>
+void max_pool2d_forward_2x2(const T* x, T* y, std::int64_t* argmax, std::int64_t planes, std::int64_t height,
+                            std::int64_t width) {
+  const std::int64_t out_h = height / 2, out_w = width / 2, in_plane = height * width;
+  const std::int64_t grain = std::max<std::int64_t>(1, grain_elements / std::max<std::int64_t>(1, in_plane));
+  parallel_for(0, planes, grain, [&](std::int64_t first_plane, std::int64_t end_plane) {
+    // Local copies: stores through the int64 argmax pointer could alias captured sizes and stop the vectoriser.
+    const std::int64_t columns = out_w, line_width = width, rows = out_h;
+    std::vector<T> pair_best(static_cast<std::size_t>(2 * columns));
+    std::vector<std::int32_t> second_in_pair(static_cast<std::size_t>(2 * columns));
+    for (std::int64_t plane = first_plane; plane < end_plane; ++plane) {
+      for (std::int64_t i = 0; i < rows; ++i) {
+        for (std::int64_t r = 0; r < 2; ++r) {
+          const T* __restrict line = x + plane * in_plane + (2 * i + r) * line_width;
+          T* __restrict best = pair_best.data() + r * columns;
+          std::int32_t* __restrict second = second_in_pair.data() + r * columns;
+          for (std::int64_t j = 0; j < columns; ++j) {
+            const bool take = second_wins(line[2 * j], line[2 * j + 1]);
+            best[j] = take ? line[2 * j + 1] : line[2 * j];
+            second[j] = take;
+          }
+        }
+        const T* __restrict top = pair_best.data();
+        const T* __restrict bottom = top + columns;
+        const std::int32_t* __restrict top_second = second_in_pair.data();
+        const std::int32_t* __restrict bottom_second = top_second + columns;
+        T* __restrict out = y + (plane * rows + i) * columns;
+        std::int64_t* __restrict where = argmax + (plane * rows + i) * columns;
+        for (std::int64_t j = 0; j < columns; ++j) {
+          const bool take = second_wins(top[j], bottom[j]);
+          out[j] = take ? bottom[j] : top[j];
+          where[j] = 2 * i * line_width + 2 * j + (take ? line_width + bottom_second[j] : top_second[j]);
+        }
+      }
+    }
+  });
+}
+
 template <class T>
 void max_pool2d_forward(const T* x, T* y, std::int64_t* argmax, std::int64_t planes, const PoolAxis& rows,
                         const PoolAxis& cols) {
   const std::int64_t width = cols.in_size, in_plane = rows.in_size * width;
   const std::int64_t out_h = rows.out_size(), out_w = cols.out_size(), out_plane = out_h * out_w;
+  if (non_overlapping_windows(rows, 2) && non_overlapping_windows(cols, 2)) {
+    return max_pool2d_forward_2x2(x, y, argmax, planes, rows.in_size, width);
+  }
   for_each_plane(planes, plane_work(rows, cols), [&](std::int64_t plane) {
     const T* in = x + plane * in_plane;
     for (std::int64_t i = 0; i < out_h; ++i) {

@@ -77,6 +77,45 @@ TEST_CASE("forward: max_pool2d on hand-computed values", "[forward]") {
     const float nan = std::numeric_limits<float>::quiet_NaN();
     CHECK(std::isnan(pool(Tensor::from_vector(std::vector<float>{1, nan, 3, 2}, {1, 1, 2, 2})).item()));
   }
+  SECTION("2x2 windows (their own fast path) pick what a row-major scan picks, on ties, NaNs and odd sizes") {
+    // Values from {0, 1, 2} and NaN: most windows hold ties, some one or two NaNs. The plain scan: the first maximum
+    // wins, a NaN wins and the last NaN stays (PyTorch's rule).
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const std::int64_t planes = 6, height = 7, width = 9;  // the last row and column belong to no window
+    std::vector<float> values(static_cast<std::size_t>(planes * height * width));
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = (i * 7919) % 23 == 0 ? nan : float((i * 31) % 3);
+    const Tensor x = Tensor::from_vector(values, {2, 3, height, width});
+    const auto pool = [](const Tensor& t) { return max_pool2d(t, Pool2dOptions::square(2, 2)); };
+    std::vector<float> expected_y, expected_gradient(values.size(), 0.0f);
+    for (std::int64_t p = 0; p < planes; ++p) {
+      for (std::int64_t i = 0; i < height / 2; ++i) {
+        for (std::int64_t j = 0; j < width / 2; ++j) {
+          std::size_t winner = 0;
+          float best = -std::numeric_limits<float>::infinity();
+          bool first = true;
+          for (std::int64_t h = 2 * i; h < 2 * i + 2; ++h) {
+            for (std::int64_t w = 2 * j; w < 2 * j + 2; ++w) {
+              const auto index = static_cast<std::size_t>((p * height + h) * width + w);
+              if (first || values[index] > best || std::isnan(values[index])) {
+                best = values[index];
+                winner = index;
+              }
+              first = false;
+            }
+          }
+          expected_y.push_back(best);
+          expected_gradient[winner] += 1;
+        }
+      }
+    }
+    const std::vector<float> y = pool(x).to_vector();
+    REQUIRE(y.size() == expected_y.size());
+    for (std::size_t k = 0; k < y.size(); ++k) {
+      INFO("output " << k);
+      CHECK((y[k] == expected_y[k] || (std::isnan(y[k]) && std::isnan(expected_y[k]))));
+    }
+    CHECK(gradient_of_sum(x, pool) == expected_gradient);
+  }
   SECTION("ceil_mode adds partial windows") {
     const Tensor x = counting({1, 1, 3, 3});
     CHECK(max_pool2d(x, Pool2dOptions::square(2, 2)).to_vector() == std::vector<float>{5});
