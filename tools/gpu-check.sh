@@ -2,9 +2,10 @@
 # The GPU check, for a machine with an NVIDIA GPU and no network:
 #   bash tools/gpu-check.sh OUTDIR
 # Builds kiln for the local GPU, runs every test (the `gpu`-labelled parity tests of the native kernels and of the
-# cuDNN/cuBLAS paths included), compute-sanitizer memcheck and racecheck on both parity binaries, and short GPU
-# training runs (native kernels, then the libraries) when Fashion-MNIST is present; writes logs and summary.json into
-# OUTDIR. cuDNN may live only in a Python wheel: CUDNN_ROOT=<dir> overrides the search.
+# cuDNN/cuBLAS paths included), compute-sanitizer memcheck and racecheck on both parity binaries, the kernel
+# benchmarks (kernels.json, kernels.log) and short GPU training runs (native kernels, then the libraries) when
+# Fashion-MNIST is present; writes logs and summary.json into OUTDIR. cuDNN may live only in a Python wheel:
+# CUDNN_ROOT=<dir> overrides the search.
 set -uo pipefail
 out=${1:?usage: bash tools/gpu-check.sh OUTDIR}
 mkdir -p "$out"
@@ -52,6 +53,11 @@ for tests in kiln_cuda_tests kiln_library_tests; do
     tail -2 "$out/$tests-$tool.log" | tee -a "$out/gpu-check.log"
   done
 done
+
+log "kernel benchmarks (CPU, native kernels, cuDNN/cuBLAS)"
+"$build/bench/kiln_bench_kernels" --json "$out/kernels.json" >"$out/kernels.log" 2>&1 ||
+  { status=1; log "kernel benchmarks failed (see kernels.log)"; }
+head -2 "$out/kernels.log" | tee -a "$out/gpu-check.log"  # the GPU line and the CPU roofline
 
 if [[ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz || -n ${KILN_FMNIST:-} ]]; then
   for run in native libraries; do
