@@ -103,6 +103,17 @@ void for_each_group(std::int64_t begin, std::int64_t end, const Conv2dGeometry& 
   for (std::int64_t first = begin; first < end; first += size) body(ImageGroup{first, std::min(size, end - first)});
 }
 
+// Runs body(group, scratch) for every group of [0, batch), the groups split over threads, each with its scratch.
+template <class T, class Body>
+void for_each_group_in_parallel(std::int64_t batch, const Conv2dGeometry& geometry, Body body) {
+  const std::int64_t size = images_per_gemm(geometry), groups = (batch + size - 1) / size;
+  parallel_for(0, groups, 1, [&](std::int64_t group_begin, std::int64_t group_end) {
+    Scratch<T>& scratch = thread_scratch<T>();
+    for_each_group(group_begin * size, std::min(batch, group_end * size), geometry,
+                   [&](ImageGroup group) { body(group, scratch); });
+  });
+}
+
 // The column matrices of a group's images side by side, [column_rows, count * column_cols]: a single pointwise image
 // is its own column matrix; otherwise im2col into `buffer`.
 template <class T>
@@ -170,33 +181,27 @@ template <class T>
 void conv2d_forward(const T* x, const T* weight, const T* bias, T* y, std::int64_t batch, std::int64_t out_channels,
                     const Conv2dGeometry& geometry) {
   const std::int64_t rows = geometry.column_rows(), cols = geometry.column_cols();
-  const std::int64_t groups = (batch + images_per_gemm(geometry) - 1) / images_per_gemm(geometry);
-  parallel_for(0, groups, 1, [&](std::int64_t group_begin, std::int64_t group_end) {
-    Scratch<T>& scratch = thread_scratch<T>();
-    const std::int64_t first = group_begin * images_per_gemm(geometry);
-    const std::int64_t last = std::min(batch, group_end * images_per_gemm(geometry));
-    for_each_group(first, last, geometry, [&](ImageGroup group) {
-      const T* columns = group_columns(x, geometry, group, scratch.columns);
-      const std::int64_t pitch = group.count * cols;
-      T* out = y + group.first * out_channels * cols;
-      if (group.count > 1) {
-        scratch.output.resize(static_cast<std::size_t>(out_channels * pitch));
-        out = scratch.output.data();
+  for_each_group_in_parallel<T>(batch, geometry, [&](ImageGroup group, Scratch<T>& scratch) {
+    const T* columns = group_columns(x, geometry, group, scratch.columns);
+    const std::int64_t pitch = group.count * cols;
+    T* out = y + group.first * out_channels * cols;
+    if (group.count > 1) {
+      scratch.output.resize(static_cast<std::size_t>(out_channels * pitch));
+      out = scratch.output.data();
+    }
+    // out [out_channels, count * cols] = bias + weight [out_channels, rows] * columns [rows, count * cols]: the bias
+    // is written first and the gemm adds to it (beta 1), which spares OpenBLAS its pass zeroing the output.
+    if (bias != nullptr) {
+      for (std::int64_t c = 0; c < out_channels; ++c) std::fill_n(out + c * pitch, pitch, bias[c]);
+    }
+    gemm(false, false, out_channels, pitch, rows, T(1), weight, rows, columns, pitch, T(bias != nullptr ? 1 : 0), out,
+         pitch);
+    if (group.count == 1) return;
+    for (std::int64_t g = 0; g < group.count; ++g) {
+      for (std::int64_t c = 0; c < out_channels; ++c) {
+        std::copy_n(out + c * pitch + g * cols, cols, y + ((group.first + g) * out_channels + c) * cols);
       }
-      // out [out_channels, count * cols] = bias + weight [out_channels, rows] * columns [rows, count * cols]: the bias
-      // is written first and the gemm adds to it (beta 1), which spares OpenBLAS its pass zeroing the output.
-      if (bias != nullptr) {
-        for (std::int64_t c = 0; c < out_channels; ++c) std::fill_n(out + c * pitch, pitch, bias[c]);
-      }
-      gemm(false, false, out_channels, pitch, rows, T(1), weight, rows, columns, pitch, T(bias != nullptr ? 1 : 0), out,
-           pitch);
-      if (group.count == 1) return;
-      for (std::int64_t g = 0; g < group.count; ++g) {
-        for (std::int64_t c = 0; c < out_channels; ++c) {
-          std::copy_n(out + c * pitch + g * cols, cols, y + ((group.first + g) * out_channels + c) * cols);
-        }
-      }
-    });
+    }
   });
 }
 
@@ -205,25 +210,19 @@ void conv2d_backward_data(const T* dy, const T* weight, T* dx, std::int64_t batc
                           const Conv2dGeometry& geometry) {
   const std::int64_t rows = geometry.column_rows(), cols = geometry.column_cols();
   const std::int64_t image_size = geometry.channels * geometry.height * geometry.width;
-  const std::int64_t groups = (batch + images_per_gemm(geometry) - 1) / images_per_gemm(geometry);
-  parallel_for(0, groups, 1, [&](std::int64_t group_begin, std::int64_t group_end) {
-    Scratch<T>& scratch = thread_scratch<T>();
-    const std::int64_t first = group_begin * images_per_gemm(geometry);
-    const std::int64_t last = std::min(batch, group_end * images_per_gemm(geometry));
-    for_each_group(first, last, geometry, [&](ImageGroup group) {
-      const std::int64_t pitch = group.count * cols;
-      const T* gradients = group_rows(dy, out_channels, cols, group, scratch.gradients);
-      // A single pointwise image's columns are its gradient; otherwise columns, then col2im per image.
-      const bool in_place = group.count == 1 && geometry.is_pointwise();
-      if (!in_place) scratch.columns.resize(static_cast<std::size_t>(rows * pitch));
-      T* target = in_place ? dx + group.first * image_size : scratch.columns.data();
-      // columns [rows, count * cols] = weight^T [rows, out_channels] * dy [out_channels, count * cols]
-      gemm(true, false, rows, pitch, out_channels, T(1), weight, rows, gradients, pitch, T(0), target, pitch);
-      if (in_place) return;
-      for (std::int64_t g = 0; g < group.count; ++g) {
-        col2im(scratch.columns.data() + g * cols, geometry, dx + (group.first + g) * image_size, pitch);
-      }
-    });
+  for_each_group_in_parallel<T>(batch, geometry, [&](ImageGroup group, Scratch<T>& scratch) {
+    const std::int64_t pitch = group.count * cols;
+    const T* gradients = group_rows(dy, out_channels, cols, group, scratch.gradients);
+    // A single pointwise image's columns are its gradient; otherwise columns, then col2im per image.
+    const bool in_place = group.count == 1 && geometry.is_pointwise();
+    if (!in_place) scratch.columns.resize(static_cast<std::size_t>(rows * pitch));
+    T* target = in_place ? dx + group.first * image_size : scratch.columns.data();
+    // columns [rows, count * cols] = weight^T [rows, out_channels] * dy [out_channels, count * cols]
+    gemm(true, false, rows, pitch, out_channels, T(1), weight, rows, gradients, pitch, T(0), target, pitch);
+    if (in_place) return;
+    for (std::int64_t g = 0; g < group.count; ++g) {
+      col2im(scratch.columns.data() + g * cols, geometry, dx + (group.first + g) * image_size, pitch);
+    }
   });
 }
 
