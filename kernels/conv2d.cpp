@@ -83,6 +83,7 @@ std::int64_t images_per_gemm(const Conv2dGeometry& geometry) {
 template <class T>
 struct Scratch {
   std::vector<T> columns, gradients, output;
+  std::vector<T> partials;  // conv2d_backward_weight's per-chunk sums, in the calling thread
 };
 
 template <class T>
@@ -236,7 +237,8 @@ void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t ba
   const std::int64_t chunks =
       std::max<std::int64_t>(1, std::min<std::int64_t>(batch, in_parallel_region() ? 1 : num_threads()));
   const std::int64_t images_per_chunk = (batch + chunks - 1) / chunks;
-  std::vector<T> partials(static_cast<std::size_t>((chunks - 1) * weight_size));  // chunk 0 sums into dweight
+  std::vector<T>& partials = thread_scratch<T>().partials;  // chunk 0 sums into dweight
+  partials.resize(static_cast<std::size_t>((chunks - 1) * weight_size));
   parallel_for(0, chunks, 1, [&](std::int64_t chunk_begin, std::int64_t chunk_end) {
     Scratch<T>& scratch = thread_scratch<T>();
     for (std::int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {

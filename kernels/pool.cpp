@@ -97,8 +97,11 @@ void max_pool2d_forward_2x2(const T* x, T* y, std::int64_t* argmax, std::int64_t
   parallel_for(0, planes, grain, [&](std::int64_t first_plane, std::int64_t end_plane) {
     // Local copies: stores through the int64 argmax pointer could alias captured sizes and stop the vectoriser.
     const std::int64_t columns = out_w, line_width = width, rows = out_h;
-    std::vector<T> pair_best(static_cast<std::size_t>(2 * columns));
-    std::vector<std::int32_t> second_in_pair(static_cast<std::size_t>(2 * columns));
+    // Per-thread rows, kept between calls so that a training step allocates nothing here.
+    thread_local std::vector<T> pair_best;
+    thread_local std::vector<std::int32_t> second_in_pair;
+    pair_best.resize(static_cast<std::size_t>(2 * columns));
+    second_in_pair.resize(static_cast<std::size_t>(2 * columns));
     for (std::int64_t plane = first_plane; plane < end_plane; ++plane) {
       for (std::int64_t i = 0; i < rows; ++i) {
         for (std::int64_t r = 0; r < 2; ++r) {
