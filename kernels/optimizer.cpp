@@ -1,49 +1,41 @@
-// CPU optimiser updates, in double arithmetic per element.
+// CPU optimiser updates: one parallel pass over the chunks of all the parameters, in double arithmetic per element.
 #include "kernels/optimizer.h"
 
-#include <cmath>
-
+#include "kernels/multi_tensor.h"
+#include "kernels/optimizer_math.h"
 #include "kernels/parallel.h"
 
 namespace kiln::kernels::cpu {
 namespace {
-constexpr std::int64_t grain = 1 << 14;
-}
 
-template <class T>
-void adam_update(T* w, T* m, T* v, const T* g, std::int64_t n, const AdamStep& step) {
-  parallel_for(0, n, grain, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) {
-      const double gradient = g[i] + step.l2 * w[i];
-      const double first = step.beta1 * m[i] + (1 - step.beta1) * gradient;
-      const double second = step.beta2 * v[i] + (1 - step.beta2) * gradient * gradient;
-      m[i] = static_cast<T>(first);
-      v[i] = static_cast<T>(second);
-      w[i] = static_cast<T>(w[i] - step.step_size * first /
-                                       (std::sqrt(second) * step.inverse_sqrt_correction2 + step.eps));
+template <class Slot, class Scalars>
+void update_all(std::span<Slot> slots, const Scalars& scalars) {
+  const std::int64_t chunks = assign_chunks(slots);
+  const auto count = static_cast<std::int64_t>(slots.size());
+  parallel_for(0, chunks, 1, [&](std::int64_t first, std::int64_t last) {
+    for (std::int64_t chunk = first; chunk < last; ++chunk) {
+      const ChunkRange range = locate_chunk(slots.data(), count, chunk);
+      const Slot& slot = slots[static_cast<std::size_t>(range.entry)];
+      for (std::int64_t i = range.begin; i < range.end; ++i) update_element(slot, i, slot.l2, scalars);
     }
   });
 }
 
+}  // namespace
+
 template <class T>
-void sgd_update(T* w, T* velocity, const T* g, std::int64_t n, const SgdStep& step) {
-  parallel_for(0, n, grain, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) {
-      const double gradient = g[i] + step.l2 * w[i];
-      double direction = gradient;
-      if (velocity != nullptr) {
-        const double updated = step.momentum * velocity[i] + gradient;
-        velocity[i] = static_cast<T>(updated);
-        direction = step.nesterov ? gradient + step.momentum * updated : updated;
-      }
-      w[i] = static_cast<T>(w[i] - step.lr * direction);
-    }
-  });
+void adam_update(std::span<AdamSlot<T>> slots, const AdamStep& step) {
+  update_all(slots, AdamScalars<double>(step));
 }
 
-template void adam_update<float>(float*, float*, float*, const float*, std::int64_t, const AdamStep&);
-template void adam_update<double>(double*, double*, double*, const double*, std::int64_t, const AdamStep&);
-template void sgd_update<float>(float*, float*, const float*, std::int64_t, const SgdStep&);
-template void sgd_update<double>(double*, double*, const double*, std::int64_t, const SgdStep&);
+template <class T>
+void sgd_update(std::span<SgdSlot<T>> slots, const SgdStep& step) {
+  update_all(slots, SgdScalars<double>(step));
+}
+
+template void adam_update<float>(std::span<AdamSlot<float>>, const AdamStep&);
+template void adam_update<double>(std::span<AdamSlot<double>>, const AdamStep&);
+template void sgd_update<float>(std::span<SgdSlot<float>>, const SgdStep&);
+template void sgd_update<double>(std::span<SgdSlot<double>>, const SgdStep&);
 
 }  // namespace kiln::kernels::cpu

@@ -1,49 +1,50 @@
-// CUDA optimiser updates: one thread per element, grid-stride, the same arithmetic as the CPU versions but in float.
+// CUDA optimiser updates: one launch per device over the chunks of all its parameters (a block per chunk, a thread per
+// element), the per-element arithmetic of the CPU pass in float.
+#include <algorithm>
+
+#include "engine/cuda/check.h"
 #include "kernels/launch.h"
+#include "kernels/multi_tensor.h"
 #include "kernels/optimizer.h"
+#include "kernels/optimizer_math.h"
 
 namespace kiln::kernels::cuda {
 namespace {
 
-__global__ void adam_update_kernel(float* w, float* m, float* v, const float* g, std::int64_t n, float beta1,
-                                   float beta2, float eps, float step_size, float inverse_sqrt_correction2, float l2) {
-  KILN_GRID_STRIDE_LOOP(i, n) {
-    const float gradient = g[i] + l2 * w[i];
-    const float first = beta1 * m[i] + (1.0f - beta1) * gradient;
-    const float second = beta2 * v[i] + (1.0f - beta2) * gradient * gradient;
-    m[i] = first;
-    v[i] = second;
-    w[i] -= step_size * first / (sqrtf(second) * inverse_sqrt_correction2 + eps);
+constexpr std::int64_t max_update_blocks = 8192;  // more chunks than this are taken in turns
+
+template <class Slot, class Scalars>
+__global__ void multi_tensor_update_kernel(const Slot* slots, std::int64_t count, std::int64_t chunks,
+                                           Scalars scalars) {
+  for (std::int64_t chunk = blockIdx.x; chunk < chunks; chunk += gridDim.x) {
+    const ChunkRange range = locate_chunk(slots, count, chunk);
+    const Slot slot = slots[range.entry];
+    const auto l2 = static_cast<typename Scalars::Real>(slot.l2);
+    for (std::int64_t i = range.begin + threadIdx.x; i < range.end; i += blockDim.x) {
+      update_element(slot, i, l2, scalars);
+    }
   }
 }
 
-__global__ void sgd_update_kernel(float* w, float* velocity, const float* g, std::int64_t n, float lr, float momentum,
-                                  float l2, bool nesterov) {
-  KILN_GRID_STRIDE_LOOP(i, n) {
-    const float gradient = g[i] + l2 * w[i];
-    float direction = gradient;
-    if (velocity != nullptr) {
-      const float updated = momentum * velocity[i] + gradient;
-      velocity[i] = updated;
-      direction = nesterov ? gradient + momentum * updated : updated;
-    }
-    w[i] -= lr * direction;
-  }
+template <class Slot, class Scalars>
+void update_all(std::span<Slot> slots, Slot* device_table, const Scalars& scalars) {
+  const std::int64_t chunks = assign_chunks(slots);
+  if (chunks == 0) return;
+  // Pageable memory: the copy is staged at once and queued before the launch, which reads the table.
+  KILN_CUDA_CHECK(cudaMemcpyAsync(device_table, slots.data(), slots.size_bytes(), cudaMemcpyHostToDevice, nullptr));
+  const dim3 grid(static_cast<unsigned>(std::min(chunks, max_update_blocks)));
+  KILN_LAUNCH((multi_tensor_update_kernel<Slot, Scalars>), grid, dim3(threads_per_block), 0, nullptr, device_table,
+              static_cast<std::int64_t>(slots.size()), chunks, scalars);
 }
 
 }  // namespace
 
-void adam_update(float* w, float* m, float* v, const float* g, std::int64_t n, const AdamStep& step) {
-  KILN_LAUNCH(adam_update_kernel, grid_for(n), dim3(threads_per_block), 0, nullptr, w, m, v, g, n,
-              static_cast<float>(step.beta1), static_cast<float>(step.beta2), static_cast<float>(step.eps),
-              static_cast<float>(step.step_size), static_cast<float>(step.inverse_sqrt_correction2),
-              static_cast<float>(step.l2));
+void adam_update(std::span<AdamSlot<float>> slots, AdamSlot<float>* device_table, const AdamStep& step) {
+  update_all(slots, device_table, AdamScalars<float>(step));
 }
 
-void sgd_update(float* w, float* velocity, const float* g, std::int64_t n, const SgdStep& step) {
-  KILN_LAUNCH(sgd_update_kernel, grid_for(n), dim3(threads_per_block), 0, nullptr, w, velocity, g, n,
-              static_cast<float>(step.lr), static_cast<float>(step.momentum), static_cast<float>(step.l2),
-              step.nesterov);
+void sgd_update(std::span<SgdSlot<float>> slots, SgdSlot<float>* device_table, const SgdStep& step) {
+  update_all(slots, device_table, SgdScalars<float>(step));
 }
 
 }  // namespace kiln::kernels::cuda

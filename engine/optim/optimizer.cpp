@@ -1,7 +1,9 @@
 #include "kiln/optim/optimizer.h"
 
+#include <algorithm>
 #include <set>
 
+#include "engine/allocator.h"
 #include "kiln/autograd.h"
 #include "kiln/ops/elementwise.h"
 #include "kiln/ops/reduce.h"
@@ -40,19 +42,51 @@ Optimizer::Optimizer(std::vector<nn::NamedParameter> parameters, ExponentialDeca
   }
 }
 
+Optimizer::~Optimizer() {
+  for (const TableBlock& table : tables_) cached_release(table.memory, table.device);
+}
+
 void Optimizer::step() {
   NoGradGuard no_grad;
   const double lr = schedule_.at(step_);
+  // Every gradient is checked before any parameter changes.
+  gradients_.clear();
   for (std::size_t index = 0; index < parameters_.size(); ++index) {
     const nn::NamedParameter& parameter = parameters_[index];
     const Tensor& weight = parameter.tensor;
-    const Tensor grad = weight.grad();
+    Tensor grad = weight.grad();
     if (!grad.defined()) continue;
     KILN_CHECK(grad.dtype() == weight.dtype() && grad.device() == weight.device(), "optimizer: gradient ",
                describe(grad), " of parameter '", parameter.name, "' does not match ", describe(weight));
-    update(index, grad, lr, l2_.applies_to(parameter.kind) ? l2_.lambda : 0.0);
+    gradients_.push_back({index, std::move(grad), l2_.applies_to(parameter.kind) ? l2_.lambda : 0.0});
   }
+  // One update per device and dtype: each group is gathered in place, in parameter order, before the rest.
+  for (auto begin = gradients_.begin(); begin != gradients_.end();) {
+    const Tensor& first = parameters_[begin->index].tensor;
+    auto end = std::next(begin);
+    for (auto next = end; next != gradients_.end(); ++next) {
+      const Tensor& weight = parameters_[next->index].tensor;
+      if (weight.device() == first.device() && weight.dtype() == first.dtype()) std::rotate(end++, next, next + 1);
+    }
+    update(std::span<const Gradient>(begin, end), lr);
+    begin = end;
+  }
+  gradients_.clear();  // the gradients belong to the parameters: none is held past the step
   ++step_;
+}
+
+void* Optimizer::device_table_bytes(Device device, std::size_t bytes) {
+  auto table = std::find_if(tables_.begin(), tables_.end(), [&](const TableBlock& t) { return t.device == device; });
+  if (table != tables_.end() && table->bytes >= bytes) return table->memory;
+  void* memory = cached_allocate(bytes, device);
+  if (table == tables_.end()) {
+    tables_.push_back({device, memory, bytes});
+    return memory;
+  }
+  // A queued launch may still read the old table: whatever the allocator hands it to next is queued after it.
+  cached_release(table->memory, device);
+  *table = {device, memory, bytes};
+  return memory;
 }
 
 void Optimizer::zero_grad() {

@@ -1,12 +1,17 @@
 #include "kiln/optim/sgd.h"
 
+#include <span>
+
 #include "engine/ops/dispatch.h"
+#include "engine/optim/slot_tables.h"
 #include "kernels/optimizer.h"
 
 namespace kiln::optim {
 
+struct SGD::Slots : SlotTables<kernels::SgdSlot> {};
+
 SGD::SGD(std::vector<nn::NamedParameter> parameters, ExponentialDecay schedule, L2Options l2, SgdOptions options)
-    : Optimizer(std::move(parameters), schedule, l2), options_(options) {
+    : Optimizer(std::move(parameters), schedule, l2), options_(options), slots_(std::make_unique<Slots>()) {
   KILN_CHECK(options_.momentum >= 0, "SGD: momentum must not be negative, got ", options_.momentum);
   KILN_CHECK(!options_.nesterov || options_.momentum > 0, "SGD: Nesterov momentum needs momentum > 0");
   if (options_.momentum == 0) return;  // plain SGD keeps no state
@@ -17,6 +22,8 @@ SGD::SGD(std::vector<nn::NamedParameter> parameters, ExponentialDecay schedule, 
   }
 }
 
+SGD::~SGD() = default;
+
 std::vector<nn::NamedBuffer> SGD::state() const {
   std::vector<nn::NamedBuffer> named;
   for (std::size_t i = 0; i < velocity_.size(); ++i) {
@@ -25,20 +32,26 @@ std::vector<nn::NamedBuffer> SGD::state() const {
   return named;
 }
 
-void SGD::update(std::size_t index, const Tensor& grad, double lr, double l2) {
-  const Tensor& weight = parameters_[index].tensor;
-  const kernels::SgdStep step{lr, options_.momentum, l2, options_.nesterov};
-  const Tensor velocity = velocity_.empty() ? Tensor() : velocity_[index];
-  if (ops::on_cuda("SGD", weight)) {
-    KILN_CUDA_KERNEL_CALL(kernels::cuda::sgd_update(weight.data<float>(),
-                                                    velocity.defined() ? velocity.data<float>() : nullptr,
-                                                    grad.data<float>(), weight.numel(), step));
+void SGD::update(std::span<const Gradient> group, double lr) {
+  const kernels::SgdStep step{lr, options_.momentum, options_.nesterov};
+  const auto table = [&]<class T>() -> std::vector<kernels::SgdSlot<T>>& {
+    std::vector<kernels::SgdSlot<T>>& slots = slots_->template cleared<T>();
+    for (const Gradient& gradient : group) {
+      const Tensor& weight = parameters_[gradient.index].tensor;
+      T* velocity = velocity_.empty() ? nullptr : velocity_[gradient.index].data<T>();
+      slots.push_back({weight.data<T>(), velocity, gradient.grad.data<T>(), weight.numel(), gradient.l2});
+    }
+    return slots;
+  };
+  const Tensor& first = parameters_[group.front().index].tensor;
+  if (ops::on_cuda("SGD", first)) {
+    std::vector<kernels::SgdSlot<float>>& slots = table.template operator()<float>();
+    KILN_CUDA_KERNEL_CALL(kernels::cuda::sgd_update(
+        slots, device_table<kernels::SgdSlot<float>>(first.device(), slots.size()), step));
     return;
   }
-  ops::dispatch_float("SGD", weight, [&]<class T>() {
-    kernels::cpu::sgd_update(weight.data<T>(), velocity.defined() ? velocity.data<T>() : nullptr, grad.data<T>(),
-                             weight.numel(), step);
-  });
+  ops::dispatch_float("SGD", first,
+                      [&]<class T>() { kernels::cpu::sgd_update<T>(table.template operator()<T>(), step); });
 }
 
 }  // namespace kiln::optim

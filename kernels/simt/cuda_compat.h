@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "kernels/simt/launch_count.h"
 #include "kiln/error.h"
 
 // One byte array behind every name: `extern __shared__ T name[]` with two different T in one file (a template kernel
@@ -24,6 +25,7 @@ namespace kiln::simt {
 template <class... Params, class... Args>
 void launch(const char* kernel_name, void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes,
             cudaStream_t stream, Args&&... args) {
+  ++launch_count;
   kernel<<<grid, block, shared_bytes, stream>>>(std::forward<Args>(args)...);
   const cudaError_t status = cudaGetLastError();
   if (status != cudaSuccess) {

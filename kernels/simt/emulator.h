@@ -17,6 +17,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernels/simt/launch_count.h"
+
 // One copy per block and OS thread: each OS thread runs one block at a time to completion and fibers never migrate.
 #undef __shared__
 #define __shared__ static thread_local
@@ -63,6 +65,7 @@ template <class... Params, class... Args>
 void launch(const char* kernel_name, void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes,
             cudaStream_t /*streams run synchronously*/, Args&&... args) {
   static_assert(sizeof...(Params) == sizeof...(Args), "kernel launched with the wrong number of arguments");
+  ++launch_count;
   // Converted once, as <<<>>> does; std::apply then copies them into each thread's parameters.
   struct Call {
     void (*kernel)(Params...);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "kernels/multi_tensor.h"
 #include "kiln/kiln.h"
 
 using namespace kiln;
@@ -37,11 +38,13 @@ class RecordingOptimizer : public optim::Optimizer {
   std::vector<std::vector<double>> received;
 
  protected:
-  void update(std::size_t index, const Tensor& grad, double, double l2) override {
+  void update(std::span<const Gradient> group, double) override {
     received.resize(parameters_.size());
-    received[index] = grad.to_vector_f64();
-    const std::vector<double> weight = parameters_[index].tensor.to_vector_f64();
-    for (std::size_t i = 0; i < weight.size(); ++i) received[index][i] += l2 * weight[i];
+    for (const Gradient& gradient : group) {
+      received[gradient.index] = gradient.grad.to_vector_f64();
+      const std::vector<double> weight = parameters_[gradient.index].tensor.to_vector_f64();
+      for (std::size_t i = 0; i < weight.size(); ++i) received[gradient.index][i] += gradient.l2 * weight[i];
+    }
   }
 };
 
@@ -145,6 +148,56 @@ TEST_CASE("optim: SGD with momentum and Nesterov matches torch.optim.SGD", "[opt
   expect_near(plain[1], {0.7, -0.95});
   CHECK(plain_state.empty());
   CHECK_THROWS_WITH(optim::SGD({parameter("w", {1.0})}, constant(0.1), {}, {0.0, true}), Catch::Contains("Nesterov"));
+}
+
+TEST_CASE("optim: one step over parameters of many chunks and two dtypes updates each as if alone", "[optim]") {
+  // One pass runs over the chunks of every parameter of a dtype: each must get its own elements, state and L2.
+  struct Case {
+    std::int64_t size;
+    DType dtype;
+    ParameterKind kind;
+  };
+  const std::vector<Case> cases = {{2 * kernels::chunk_elements + 5, DType::f32, ParameterKind::weight},
+                                   {1, DType::f32, ParameterKind::bias},
+                                   {37, DType::f64, ParameterKind::weight},
+                                   {kernels::chunk_elements, DType::f32, ParameterKind::norm},
+                                   {kernels::chunk_elements + 1, DType::f64, ParameterKind::bias}};
+  const std::vector<std::function<std::unique_ptr<optim::Optimizer>(std::vector<NamedParameter>)>> factories = {
+      [](std::vector<NamedParameter> p) {
+        return std::make_unique<optim::Adam>(std::move(p), constant(0.01), L2Options{0.1, false, true});
+      },
+      [](std::vector<NamedParameter> p) {
+        return std::make_unique<optim::SGD>(std::move(p), constant(0.1), L2Options{0.1, true, false},
+                                            optim::SgdOptions{0.9, true});
+      }};
+  for (std::size_t f = 0; f < factories.size(); ++f) {
+    INFO("optimizer " << f);
+    // Runs two steps over the chosen cases, drawing every case's values in the same order whatever is chosen.
+    const auto run = [&](const std::vector<std::size_t>& chosen) {
+      Generator generator(7);
+      std::vector<Tensor> values, gradients;
+      for (const Case& c : cases) {
+        values.push_back(Tensor::randn({c.size}, generator, c.dtype));
+        gradients.push_back(Tensor::randn({c.size}, generator, c.dtype));
+      }
+      std::vector<NamedParameter> named;
+      for (const std::size_t i : chosen) {
+        values[i].set_requires_grad(true);
+        named.push_back({std::to_string(i), values[i], cases[i].kind});
+      }
+      auto optimizer = factories[f](named);
+      for (int step = 0; step < 2; ++step) {
+        for (const std::size_t i : chosen) values[i].set_grad(gradients[i]);
+        optimizer->step();
+      }
+      return values;
+    };
+    const std::vector<Tensor> together = run({0, 1, 2, 3, 4});
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      INFO("parameter " << i);
+      CHECK(run({i})[i].to_vector_f64() == together[i].to_vector_f64());
+    }
+  }
 }
 
 TEST_CASE("optim: L2 excludes biases and batch-norm parameters unless configured", "[optim]") {

@@ -1,4 +1,6 @@
 #pragma once
+#include <memory>
+
 #include "kiln/optim/optimizer.h"
 
 namespace kiln::optim {
@@ -14,14 +16,18 @@ class Adam : public Optimizer {
  public:
   Adam(std::vector<nn::NamedParameter> parameters, ExponentialDecay schedule, L2Options l2 = {},
        AdamOptions options = {});
+  ~Adam() override;
   std::vector<nn::NamedBuffer> state() const override;
 
  protected:
-  void update(std::size_t index, const Tensor& grad, double lr, double l2) override;
+  void update(std::span<const Gradient> group, double lr) override;
 
  private:
+  struct Slots;  // the update's host tables (adam.cpp)
+
   AdamOptions options_;
   std::vector<Tensor> exp_avg_, exp_avg_sq_;
+  std::unique_ptr<Slots> slots_;
 };
 
 }  // namespace kiln::optim

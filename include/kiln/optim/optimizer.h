@@ -2,6 +2,7 @@
 // Optimisers update named parameters in place from their gradients. L2 regularisation adds
 // lambda/2 * sum ||w||^2 to the loss, i.e. lambda * w to each included parameter's gradient.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,13 @@ Tensor l2_penalty(const std::vector<nn::NamedParameter>& parameters, const L2Opt
 class Optimizer {
  public:
   Optimizer(std::vector<nn::NamedParameter> parameters, ExponentialDecay schedule, L2Options l2);
-  virtual ~Optimizer() = default;
+  virtual ~Optimizer();
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
 
   // One update from the current gradients (parameters without a gradient are skipped), then step() grows by one.
+  // The parameters of one device and dtype are updated together: one parallel pass on the CPU, one kernel launch on
+  // a CUDA device, which allocates nothing after the first step.
   void step();
   void zero_grad();
   double learning_rate() const { return schedule_.at(step_); }
@@ -38,13 +43,38 @@ class Optimizer {
   const std::vector<nn::NamedParameter>& parameters() const { return parameters_; }
 
  protected:
-  // Updates parameter `index` in place from the loss gradient `grad` plus l2 * w, at learning rate `lr`.
-  virtual void update(std::size_t index, const Tensor& grad, double lr, double l2) = 0;
+  // One parameter's part in a step: its index in parameters_, its loss gradient and the L2 factor for it.
+  struct Gradient {
+    std::size_t index;
+    Tensor grad;
+    double l2;
+  };
+  // Updates every parameter of `group` (all on one device, with one dtype) in place from grad + l2 * w, at learning
+  // rate `lr`, in one pass.
+  virtual void update(std::span<const Gradient> group, double lr) = 0;
+
+  // Memory on a CUDA device for an update's table of `count` slots: kept from step to step, so that a step allocates
+  // nothing, and replaced by a larger block only when a table outgrows it.
+  template <class Slot>
+  Slot* device_table(Device device, std::size_t count) {
+    return static_cast<Slot*>(device_table_bytes(device, count * sizeof(Slot)));
+  }
 
   std::vector<nn::NamedParameter> parameters_;
   ExponentialDecay schedule_;
   L2Options l2_;
   std::int64_t step_ = 0;
+
+ private:
+  void* device_table_bytes(Device device, std::size_t bytes);
+
+  struct TableBlock {
+    Device device;
+    void* memory;
+    std::size_t bytes;
+  };
+  std::vector<TableBlock> tables_;
+  std::vector<Gradient> gradients_;  // during a step; kept, so that a step allocates nothing
 };
 
 }  // namespace kiln::optim

@@ -1,4 +1,6 @@
 #pragma once
+#include <memory>
+
 #include "kiln/optim/optimizer.h"
 
 namespace kiln::optim {
@@ -13,14 +15,18 @@ class SGD : public Optimizer {
  public:
   SGD(std::vector<nn::NamedParameter> parameters, ExponentialDecay schedule, L2Options l2 = {},
       SgdOptions options = {});
+  ~SGD() override;
   std::vector<nn::NamedBuffer> state() const override;
 
  protected:
-  void update(std::size_t index, const Tensor& grad, double lr, double l2) override;
+  void update(std::span<const Gradient> group, double lr) override;
 
  private:
+  struct Slots;  // the update's host tables (sgd.cpp)
+
   SgdOptions options_;
   std::vector<Tensor> velocity_;
+  std::unique_ptr<Slots> slots_;
 };
 
 }  // namespace kiln::optim
