@@ -3,9 +3,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <sstream>
+#include <string>
 
 #include "engine/cuda/check.h"
 #include "engine/cuda/runtime.h"
+#include "engine/op_scope.h"
 #include "kernels/simt/cuda_compat.h"
 #include "kiln/error.h"
 
@@ -99,8 +101,9 @@ void* allocate(std::size_t bytes, int device_index) {
     cudaGetLastError();
     std::size_t free_bytes = 0, total_bytes = 0;
     cudaMemGetInfo(&free_bytes, &total_bytes);
-    fail("out of memory on cuda:", device_index, ": requested ", bytes, " bytes, ", free_bytes, " free of ",
-         total_bytes, " (", cudaGetErrorString(status), ")");
+    const std::string op = OpScope::current();
+    fail("out of memory on cuda:", device_index, op.empty() ? " outside any op" : " in " + op, ": requested ", bytes,
+         " bytes, ", free_bytes, " free of ", total_bytes, " (", cudaGetErrorString(status), ")");
   }
   return pointer;
 }

@@ -40,6 +40,7 @@ Tensor cudnn_train_batch_norm(const Tensor& x, const Tensor& gamma, const Tensor
                                               saved_mean.data<float>(), saved_inv_std.data<float>(), outer, channels,
                                               inner, options.momentum, options.eps);
   record(y, "batch_norm", {x, gamma, beta}, [=](const Tensor& dy, const std::vector<bool>& needs) {
+    const OpScope backward_scope("batch_norm", Pass::backward);
     // cuDNN writes all three gradients; the unwanted ones are dropped.
     std::vector<Tensor> gradients{Tensor::empty(x.shape(), x.dtype(), x.device()),
                                   Tensor::empty({channels}, x.dtype(), x.device()),
@@ -61,6 +62,7 @@ Tensor cudnn_train_batch_norm(const Tensor& x, const Tensor& gamma, const Tensor
 
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
                   const Tensor& running_var, const BatchNormOptions& options) {
+  const OpScope op_scope("batch_norm");
   KILN_CHECK(x.defined() && (x.dim() == 2 || x.dim() == 4), "batch_norm: x must be [N, C] or [N, C, H, W], got ",
              x.defined() ? describe(x) : "an undefined tensor");
   check_channel_vector("gamma", gamma, x);
@@ -119,6 +121,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
   }
   record(y, "batch_norm", {x, gamma, beta},
          [=](const Tensor& dy, const std::vector<bool>& needs) {
+           const OpScope backward_scope("batch_norm", Pass::backward);
            std::vector<Tensor> gradients(3);
            if (needs[0]) gradients[0] = Tensor::empty(x.shape(), x.dtype(), x.device());
            if (needs[1]) gradients[1] = Tensor::empty({channels}, x.dtype(), x.device());

@@ -11,6 +11,7 @@
 namespace kiln {
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& options) {
+  const OpScope op_scope("conv2d");
   ops::check_rank("conv2d", "input", x, 4);
   ops::check_rank("conv2d", "weight", weight, 4);
   const std::int64_t batch = x.size(0), out_channels = weight.size(0);
@@ -52,6 +53,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   }
   record(y, "conv2d", {x, weight, bias},
          [x, weight, geometry, batch, out_channels, backend](const Tensor& dy, const std::vector<bool>& needs) {
+           const OpScope backward_scope("conv2d", Pass::backward);
            Tensor dx, dweight, dbias;
            if (needs[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
            if (needs[1]) dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());

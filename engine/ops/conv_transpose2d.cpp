@@ -11,6 +11,7 @@ namespace kiln {
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                         const ConvTranspose2dOptions& options) {
+  const OpScope op_scope("conv_transpose2d");
   ops::check_rank("conv_transpose2d", "input", x, 4);
   ops::check_rank("conv_transpose2d", "weight", weight, 4);
   const std::int64_t batch = x.size(0), in_channels = x.size(1), out_channels = weight.size(1);
@@ -55,6 +56,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   }
   record(y, "conv_transpose2d", {x, weight, bias},
          [x, weight, adjoint, batch, in_channels](const Tensor& dy, const std::vector<bool>& needs) {
+           const OpScope backward_scope("conv_transpose2d", Pass::backward);
            Tensor dx, dweight, dbias;
            if (needs[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
            if (needs[1]) dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());

@@ -11,6 +11,7 @@
 namespace kiln {
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
+  const OpScope op_scope("dropout");
   KILN_CHECK(x.defined(), "dropout: undefined input");
   KILN_CHECK(p >= 0 && p < 1, "dropout: p must be in [0, 1), got ", p, " for input ", describe(x));
   if (!training || p == 0) return x;  // the identity, whose gradient passes straight through
@@ -33,6 +34,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
     });
   }
   record(y, "dropout", {x}, [mask, p, cuda](const Tensor& dy, const std::vector<bool>&) {
+    const OpScope backward_scope("dropout", Pass::backward);
     const auto* kept = static_cast<const std::uint8_t*>(mask->data());
     Tensor dx = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
     if (cuda) {

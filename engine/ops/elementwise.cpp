@@ -26,6 +26,7 @@ struct ActivationKernels {
 
 // y = f(x) where the backward needs x.
 Tensor activation(const char* op, const Tensor& x, const ActivationKernels& kernels) {
+  const OpScope op_scope(op);
   KILN_CHECK(x.defined(), op, ": undefined input");
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (ops::on_cuda(op, x)) {
@@ -36,6 +37,7 @@ Tensor activation(const char* op, const Tensor& x, const ActivationKernels& kern
     kernels.cpu_forward_f32(x.data<float>(), y.data<float>(), x.numel());
   }
   record(y, op, {x}, [x, op, kernels](const Tensor& dy, const std::vector<bool>&) {
+    const OpScope backward_scope(op, Pass::backward);
     Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
     if (ops::on_cuda(op, x)) {
       KILN_CUDA_KERNEL_CALL(kernels.cuda_backward(x.data<float>(), dy.data<float>(), dx.data<float>(), x.numel()));
@@ -58,6 +60,7 @@ Tensor activation(const char* op, const Tensor& x, const ActivationKernels& kern
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
+  const OpScope op_scope("add");
   check_same_shape("add", a, b);
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
   if (ops::on_cuda("add", a)) {
@@ -74,6 +77,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
+  const OpScope op_scope("mul");
   check_same_shape("mul", a, b);
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
   if (ops::on_cuda("mul", a)) {
@@ -84,12 +88,14 @@ Tensor mul(const Tensor& a, const Tensor& b) {
     });
   }
   record(out, "mul", {a, b}, [a, b](const Tensor& grad, const std::vector<bool>& needs) {
+    const OpScope backward_scope("mul", Pass::backward);
     return std::vector<Tensor>{needs[0] ? mul(grad, b) : Tensor(), needs[1] ? mul(grad, a) : Tensor()};
   });
   return out;
 }
 
 Tensor scale(const Tensor& x, double factor) {
+  const OpScope op_scope("scale");
   KILN_CHECK(x.defined(), "scale: undefined input");
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (ops::on_cuda("scale", x)) {
@@ -101,6 +107,7 @@ Tensor scale(const Tensor& x, double factor) {
     });
   }
   record(out, "scale", {x}, [factor](const Tensor& grad, const std::vector<bool>&) {
+    const OpScope backward_scope("scale", Pass::backward);
     return std::vector<Tensor>{scale(grad, factor)};
   });
   return out;
@@ -123,6 +130,7 @@ Tensor relu6(const Tensor& x) {
 }
 
 Tensor bias_add(const Tensor& x, const Tensor& bias) {
+  const OpScope op_scope("bias_add");
   KILN_CHECK(x.defined() && x.dim() >= 2, "bias_add: x must be [N, C, ...], got ", describe(x));
   ops::check_rank("bias_add", "bias", bias, 1);
   KILN_CHECK(bias.size(0) == x.size(1), "bias_add: bias ", shape_str(bias.shape()), " does not match the ",
@@ -141,6 +149,7 @@ Tensor bias_add(const Tensor& x, const Tensor& bias) {
   }
   const Shape bias_shape = bias.shape();
   record(y, "bias_add", {x, bias}, [=](const Tensor& dy, const std::vector<bool>& needs) {
+    const OpScope backward_scope("bias_add", Pass::backward);
     Tensor dbias;
     if (needs[1]) {
       dbias = Tensor::empty(bias_shape, dy.dtype(), dy.device());

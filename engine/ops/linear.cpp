@@ -28,6 +28,7 @@ void cuda_gemm(GemmBackend backend, [[maybe_unused]] int device_index, bool tran
 #endif
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  const OpScope op_scope("linear");
   ops::check_rank("linear", "input", x, 2);
   ops::check_rank("linear", "weight", weight, 2);
   const std::int64_t batch = x.size(0), in_features = x.size(1), out_features = weight.size(0);
@@ -61,6 +62,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   }
   record(y, "linear", {x, weight, bias},
          [x, weight, batch, in_features, out_features, backend](const Tensor& dy, const std::vector<bool>& needs) {
+           const OpScope backward_scope("linear", Pass::backward);
            Tensor dx, dweight, dbias;
            if (needs[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
            if (needs[1]) dweight = Tensor::empty(weight.shape(), weight.dtype(), weight.device());

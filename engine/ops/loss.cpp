@@ -43,6 +43,7 @@ double per_position_for(std::int64_t counted) { return counted > 0 ? 1.0 / stati
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, std::int32_t ignore_index) {
+  const OpScope op_scope("cross_entropy");
   KILN_CHECK(logits.defined() && (logits.dim() == 2 || logits.dim() == 4),
              "cross_entropy: logits must be [N, C] or [N, C, H, W], got ",
              logits.defined() ? describe(logits) : "an undefined tensor");
@@ -90,6 +91,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, std::int32_t i
   }
   const double per_position = per_position_for(counted);
   record(loss, "cross_entropy", {logits}, [=](const Tensor& grad, const std::vector<bool>&) {
+    const OpScope backward_scope("cross_entropy", Pass::backward);
     Tensor dlogits = Tensor::empty(logits.shape(), logits.dtype(), logits.device());
     const double scale = grad.item() * per_position;
     if (cuda) {

@@ -65,6 +65,7 @@ Tensor device_window_table(const PoolAxis& rows, const PoolAxis& cols, Device de
 
 // Max pooling of a checked x over the given windows; the argmax of each output routes its gradient.
 Tensor max_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, const PoolAxis& cols) {
+  const OpScope op_scope(op);
   const std::int64_t planes = x.size(0) * x.size(1);
   Tensor y = Tensor::empty({x.size(0), x.size(1), rows.out_size(), cols.out_size()}, x.dtype(), x.device());
   // The saved argmax: int64 on the host for the CPU kernels, an int32 tensor on the device for the CUDA ones.
@@ -85,6 +86,7 @@ Tensor max_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, cons
   }
   const std::int64_t in_plane_size = x.size(2) * x.size(3), out_plane_size = y.size(2) * y.size(3);
   record(y, op, {x}, [=, input_shape = x.shape()](const Tensor& dy, const std::vector<bool>&) {
+    const OpScope backward_scope(op, Pass::backward);
     Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
     if (cuda) {
       KILN_CUDA_KERNEL_CALL(kernels::cuda::max_pool2d_backward(dy.data<float>(), device_argmax.data<std::int32_t>(),
@@ -104,6 +106,7 @@ Tensor max_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, cons
 // Average pooling of a checked x over the given windows.
 Tensor avg_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, const PoolAxis& cols,
                      std::int64_t divisor_override) {
+  const OpScope op_scope(op);
   const std::int64_t planes = x.size(0) * x.size(1);
   Tensor y = Tensor::empty({x.size(0), x.size(1), rows.out_size(), cols.out_size()}, x.dtype(), x.device());
   Tensor table;
@@ -118,6 +121,7 @@ Tensor avg_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, cons
     });
   }
   record(y, op, {x}, [=, input_shape = x.shape()](const Tensor& dy, const std::vector<bool>&) {
+    const OpScope backward_scope(op, Pass::backward);
     Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
     if (cuda) {
       KILN_CUDA_KERNEL_CALL(kernels::cuda::avg_pool2d_backward(dy.data<float>(), dx.data<float>(), planes, rows,

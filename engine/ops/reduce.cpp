@@ -9,6 +9,7 @@ namespace kiln {
 namespace {
 
 Tensor sum_scaled(const char* op, const Tensor& x, double factor) {
+  const OpScope op_scope(op);
   KILN_CHECK(x.defined(), op, ": undefined input");
   Tensor out = Tensor::empty({}, x.dtype(), x.device());
   if (ops::on_cuda(op, x)) {
@@ -23,7 +24,8 @@ Tensor sum_scaled(const char* op, const Tensor& x, double factor) {
     });
   }
   const Shape shape = x.shape();
-  record(out, op, {x}, [shape, factor](const Tensor& grad, const std::vector<bool>&) {
+  record(out, op, {x}, [op, shape, factor](const Tensor& grad, const std::vector<bool>&) {
+    const OpScope backward_scope(op, Pass::backward);
     return std::vector<Tensor>{Tensor::full(shape, grad.item() * factor, grad.dtype(), grad.device())};
   });
   return out;

@@ -13,6 +13,7 @@
 namespace kiln {
 
 Tensor resize_bilinear(const Tensor& x, std::int64_t out_h, std::int64_t out_w, ResizeMode mode) {
+  const OpScope op_scope("resize_bilinear");
   ops::check_rank("resize_bilinear", "x", x, 4);
   const std::int64_t in_h = x.size(2), in_w = x.size(3), planes = x.size(0) * x.size(1);
   KILN_CHECK(in_h > 0 && in_w > 0, "resize_bilinear: input ", shape_str(x.shape()), " has no spatial extent");
@@ -37,6 +38,7 @@ Tensor resize_bilinear(const Tensor& x, std::int64_t out_h, std::int64_t out_w, 
                                                                  frac_table.data<float>()));
     record(y, "resize_bilinear", {x},
            [=, input_shape = x.shape()](const Tensor& dy, const std::vector<bool>&) {
+             const OpScope backward_scope("resize_bilinear", Pass::backward);
              Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
              KILN_CUDA_KERNEL_CALL(kernels::cuda::resize_bilinear_backward(
                  dy.data<float>(), dx.data<float>(), planes, rows, cols, index_table.data<std::int32_t>(),
@@ -51,6 +53,7 @@ Tensor resize_bilinear(const Tensor& x, std::int64_t out_h, std::int64_t out_w, 
                                           kernels::cpu::resize_axis<T>(in_w, out_w, mode));
   });
   record(y, "resize_bilinear", {x}, [=, input_shape = x.shape()](const Tensor& dy, const std::vector<bool>&) {
+    const OpScope backward_scope("resize_bilinear", Pass::backward);
     Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
     ops::dispatch_float("resize_bilinear", dy, [&]<class T>() {
       kernels::cpu::resize_bilinear_backward(dy.data<T>(), dx.data<T>(), planes,

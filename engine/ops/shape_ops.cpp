@@ -8,6 +8,7 @@
 namespace kiln {
 
 Tensor concat_channels(const std::vector<Tensor>& inputs) {
+  const OpScope op_scope("concat_channels");
   KILN_CHECK(!inputs.empty(), "concat_channels: no inputs");
   const Tensor& first = inputs.front();
   KILN_CHECK(first.defined() && first.dim() >= 2, "concat_channels: inputs must be [N, C, ...], got ",
@@ -46,6 +47,7 @@ Tensor concat_channels(const std::vector<Tensor>& inputs) {
   for (const Tensor& input : inputs) input_shapes.push_back(input.shape());
   record(output, "concat_channels", inputs,
          [input_shapes, inner_sizes, outer, cuda](const Tensor& grad, const std::vector<bool>& needs) {
+           const OpScope backward_scope("concat_channels", Pass::backward);
            std::vector<Tensor> grads(input_shapes.size());
            for (std::size_t i = 0; i < grads.size(); ++i) {
              if (needs[i]) grads[i] = Tensor::empty(input_shapes[i], grad.dtype(), grad.device());

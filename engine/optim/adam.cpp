@@ -13,6 +13,7 @@ struct Adam::Slots : SlotTables<kernels::AdamSlot> {};
 
 Adam::Adam(std::vector<nn::NamedParameter> parameters, ExponentialDecay schedule, L2Options l2, AdamOptions options)
     : Optimizer(std::move(parameters), schedule, l2), options_(options), slots_(std::make_unique<Slots>()) {
+  const OpScope op_scope("Adam");
   KILN_CHECK(options_.beta1 >= 0 && options_.beta1 < 1 && options_.beta2 >= 0 && options_.beta2 < 1,
              "Adam: betas must lie in [0, 1), got ", options_.beta1, " and ", options_.beta2);
   KILN_CHECK(options_.eps >= 0, "Adam: eps must not be negative, got ", options_.eps);
@@ -36,6 +37,7 @@ std::vector<nn::NamedBuffer> Adam::state() const {
 }
 
 void Adam::update(std::span<const Gradient> group, double lr) {
+  const OpScope op_scope("Adam");
   const double t = static_cast<double>(step_ + 1);
   const kernels::AdamStep step{options_.beta1, options_.beta2, options_.eps, lr / (1 - std::pow(options_.beta1, t)),
                                1 / std::sqrt(1 - std::pow(options_.beta2, t))};

@@ -12,6 +12,7 @@ struct SGD::Slots : SlotTables<kernels::SgdSlot> {};
 
 SGD::SGD(std::vector<nn::NamedParameter> parameters, ExponentialDecay schedule, L2Options l2, SgdOptions options)
     : Optimizer(std::move(parameters), schedule, l2), options_(options), slots_(std::make_unique<Slots>()) {
+  const OpScope op_scope("SGD");
   KILN_CHECK(options_.momentum >= 0, "SGD: momentum must not be negative, got ", options_.momentum);
   KILN_CHECK(!options_.nesterov || options_.momentum > 0, "SGD: Nesterov momentum needs momentum > 0");
   if (options_.momentum == 0) return;  // plain SGD keeps no state
@@ -33,6 +34,7 @@ std::vector<nn::NamedBuffer> SGD::state() const {
 }
 
 void SGD::update(std::span<const Gradient> group, double lr) {
+  const OpScope op_scope("SGD");
   const kernels::SgdStep step{lr, options_.momentum, options_.nesterov};
   const auto table = [&]<class T>() -> std::vector<kernels::SgdSlot<T>>& {
     std::vector<kernels::SgdSlot<T>>& slots = slots_->template cleared<T>();

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "kiln/error.h"
@@ -370,6 +371,7 @@ Options environment_options() {
   };
   number("KILN_SIMT_SEED", result.seed, 0);
   number("KILN_SIMT_THREADS", result.os_threads, 1);
+  number("KILN_SIMT_DEVICE_MEMORY", result.device_memory, 0);
   return result;
 }
 
@@ -544,17 +546,46 @@ cudaError_t record(cudaError_t status) {
   if (status != cudaSuccess) last_error = status;
   return status;
 }
+
+// The emulated device's allocations, so that a memory cap (Options::device_memory) can be enforced and reported.
+struct DeviceMemory {
+  std::mutex mutex;
+  std::unordered_map<void*, std::size_t> blocks;
+  std::size_t in_use = 0;
+};
+DeviceMemory& device_memory() {
+  static DeviceMemory* memory = new DeviceMemory;  // never destroyed: tensors may be freed during static teardown
+  return *memory;
+}
 }  // namespace
 
 extern "C" {
 
 cudaError_t cudaMalloc(void** pointer, size_t size) {
   if (pointer == nullptr) return record(cudaErrorInvalidValue);
-  *pointer = size == 0 ? nullptr : ::operator new(size, device_alignment, std::nothrow);
-  return size == 0 || *pointer != nullptr ? cudaSuccess : record(cudaErrorMemoryAllocation);
+  *pointer = nullptr;
+  if (size == 0) return cudaSuccess;
+  const std::size_t cap = kiln::simt::options().device_memory;
+  DeviceMemory& memory = device_memory();
+  const std::lock_guard lock(memory.mutex);
+  if (cap != 0 && (memory.in_use > cap || size > cap - memory.in_use)) return record(cudaErrorMemoryAllocation);
+  *pointer = ::operator new(size, device_alignment, std::nothrow);
+  if (*pointer == nullptr) return record(cudaErrorMemoryAllocation);
+  memory.blocks.emplace(*pointer, size);
+  memory.in_use += size;
+  return cudaSuccess;
 }
 
 cudaError_t cudaFree(void* pointer) {
+  if (pointer == nullptr) return cudaSuccess;
+  DeviceMemory& memory = device_memory();
+  {
+    const std::lock_guard lock(memory.mutex);
+    const auto block = memory.blocks.find(pointer);
+    if (block == memory.blocks.end()) return record(cudaErrorInvalidValue);
+    memory.in_use -= block->second;
+    memory.blocks.erase(block);
+  }
   ::operator delete(pointer, device_alignment);
   return cudaSuccess;
 }
@@ -637,7 +668,9 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* properties, int device) {
   std::snprintf(properties->name, sizeof properties->name, "kiln SIMT emulator");
   properties->major = 9;
   properties->minor = 0;
-  properties->totalGlobalMem = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const std::size_t cap = kiln::simt::options().device_memory;
+  properties->totalGlobalMem =
+      cap != 0 ? cap : static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
   properties->warpSize = warpSize;
   properties->maxThreadsPerBlock = 1024;
   properties->sharedMemPerBlock = 48 * 1024;
@@ -663,6 +696,13 @@ cudaError_t cudaGetDevice(int* device) {
 
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total) {
   if (free_bytes == nullptr || total == nullptr) return record(cudaErrorInvalidValue);
+  if (const std::size_t cap = kiln::simt::options().device_memory; cap != 0) {
+    DeviceMemory& memory = device_memory();
+    const std::lock_guard lock(memory.mutex);
+    *free_bytes = memory.in_use < cap ? cap - memory.in_use : 0;
+    *total = cap;
+    return cudaSuccess;
+  }
   const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   *free_bytes = static_cast<size_t>(sysconf(_SC_AVPHYS_PAGES)) * page;
   *total = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * page;

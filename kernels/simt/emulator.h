@@ -36,12 +36,15 @@ namespace kiln::simt {
 enum class Order { forward, reverse, random };
 
 // How launches run: the order in which a block's threads (and a grid's blocks) start and resume, the seed of the
-// random order, and how many OS threads share the blocks. Defaults: KILN_SIMT_ORDER=forward|reverse|random,
-// KILN_SIMT_SEED=N, KILN_SIMT_THREADS=N (forward, 1, 2 when unset).
+// random order, and how many OS threads share the blocks; and the emulated device's memory: 0 for the host's, or a
+// cap in bytes past which cudaMalloc fails as a full GPU's does (cudaMemGetInfo reports the cap as the total), to test
+// out-of-memory paths. Defaults: KILN_SIMT_ORDER=forward|reverse|random, KILN_SIMT_SEED=N, KILN_SIMT_THREADS=N,
+// KILN_SIMT_DEVICE_MEMORY=BYTES (forward, 1, 2, 0 when unset).
 struct Options {
   Order order = Order::forward;
   std::uint64_t seed = 1;
   int os_threads = 2;
+  std::size_t device_memory = 0;
 };
 Options options();
 void set_options(const Options& new_options);

@@ -99,6 +99,40 @@ TEST_CASE("simt: blocks run on two OS threads at once", "[simt][runtime]") {
   CHECK(met[1] == 1);
 }
 
+TEST_CASE("simt: a device memory cap makes cudaMalloc fail past it and cudaMemGetInfo report it", "[simt][runtime]") {
+  const Options saved = options();
+  Options capped = saved;
+  capped.device_memory = 4096;
+  set_options(capped);
+  void* first = nullptr;
+  void* second = nullptr;
+  REQUIRE(cudaMalloc(&first, 3000) == cudaSuccess);
+  std::size_t free_bytes = 0, total = 0;
+  REQUIRE(cudaMemGetInfo(&free_bytes, &total) == cudaSuccess);
+  CHECK(free_bytes == 1096);
+  CHECK(total == 4096);
+  CHECK(cudaMalloc(&second, 1097) == cudaErrorMemoryAllocation);
+  CHECK(second == nullptr);
+  CHECK(cudaGetLastError() == cudaErrorMemoryAllocation);
+  REQUIRE(cudaMalloc(&second, 1096) == cudaSuccess);
+  REQUIRE(cudaMemGetInfo(&free_bytes, &total) == cudaSuccess);
+  CHECK(free_bytes == 0);
+  cudaDeviceProp properties{};
+  REQUIRE(cudaGetDeviceProperties(&properties, 0) == cudaSuccess);
+  CHECK(properties.totalGlobalMem == 4096);
+  REQUIRE(cudaFree(first) == cudaSuccess);
+  REQUIRE(cudaFree(second) == cudaSuccess);
+  REQUIRE(cudaMemGetInfo(&free_bytes, &total) == cudaSuccess);
+  CHECK(free_bytes == 4096);
+  int not_device_memory = 0;
+  CHECK(cudaFree(&not_device_memory) == cudaErrorInvalidValue);
+  CHECK(cudaGetLastError() == cudaErrorInvalidValue);
+  set_options(saved);
+  // Uncapped, the device reports the host's memory.
+  REQUIRE(cudaMemGetInfo(&free_bytes, &total) == cudaSuccess);
+  CHECK(total > 4096);
+}
+
 TEST_CASE("simt: options are checked and device functions need a kernel", "[simt][runtime]") {
   CHECK_THROWS_WITH(set_options({Order::forward, 1, 0}), Contains("os_threads must be at least 1"));
   CHECK_THROWS_WITH(__syncthreads(), Contains("outside a kernel"));
