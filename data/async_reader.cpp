@@ -175,6 +175,17 @@ void AsyncImageReader::decode_loop() {
   }
 }
 
+std::vector<SkippedFile> AsyncImageReader::record_skipped(const std::vector<SkippedFile>& skipped) {
+  std::vector<SkippedFile> first_time;
+  if (skipped.empty()) return first_time;
+  const std::lock_guard lock(mutex_);
+  skipped_.insert(skipped_.end(), skipped.begin(), skipped.end());
+  for (const SkippedFile& file : skipped) {
+    if (reported_.insert(file.path).second) first_time.push_back(file);
+  }
+  return first_time;
+}
+
 AsyncImageReader::Result AsyncImageReader::decode_batch(const EpochPlan& plan, std::int64_t batch,
                                                         std::uint64_t generation,
                                                         const std::shared_ptr<Storage>& buffer) {
@@ -193,13 +204,9 @@ AsyncImageReader::Result AsyncImageReader::decode_batch(const EpochPlan& plan, s
                                   images + rows * dataset_->image_elements(), labels + rows, skipped,
                                   options_.skip_unreadable);
     }
-    for (const SkippedFile& file : skipped) options_.on_skipped(file);
+    for (const SkippedFile& file : record_skipped(skipped)) options_.on_skipped(file);
   } catch (...) {
     result.error = std::current_exception();
-  }
-  if (!skipped.empty()) {
-    const std::lock_guard lock(mutex_);
-    skipped_.insert(skipped_.end(), skipped.begin(), skipped.end());
   }
   if (!result.error) {
     const ImageTransform& transform = dataset_->transform();

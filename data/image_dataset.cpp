@@ -9,6 +9,16 @@
 
 namespace kiln::data {
 
+namespace {
+
+// decode_image's messages begin with the path, which a SkippedFile holds apart.
+std::string reason_without_path(const std::string& message, const std::string& path) {
+  const std::string prefix = path + ": ";
+  return message.starts_with(prefix) ? message.substr(prefix.size()) : message;
+}
+
+}  // namespace
+
 ImageDataset::ImageDataset(ImageSet set, ImageTransform transform)
     : set_(std::move(set)), transform_(std::move(transform)) {
   KILN_CHECK(transform_.height > 0 && transform_.width > 0, "image size must be positive, got ", transform_.height, "x",
@@ -31,7 +41,7 @@ std::int64_t ImageDataset::load_into(std::span<const std::int64_t> indices, std:
       decoded = decode_image(item.path);
     } catch (const Error& error) {
       if (!skip_unreadable) throw;
-      skipped.push_back({item.path, error.what()});
+      skipped.push_back({item.path, reason_without_path(error.what(), item.path)});
       continue;
     }
     try {

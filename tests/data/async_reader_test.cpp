@@ -160,6 +160,12 @@ TEST_CASE("images: the reader skips unreadable files or rethrows their error nam
   CHECK(batches[1].labels.size(0) == 1);
   REQUIRE(skipping.skipped().size() == 1);
   CHECK_THAT(skipping.skipped()[0].path, Contains("3.png"));
+  // The reason does not repeat the path ("kiln: skipped PATH: REASON" names it once).
+  CHECK_THAT(skipping.skipped()[0].reason, Contains("not a readable") && !Contains("3.png"));
+  CHECK(reported == 1);
+  // A second epoch counts the file again but reports it only once.
+  CHECK(read_epoch(skipping, plan).size() == 3);
+  CHECK(skipping.skipped().size() == 2);
   CHECK(reported == 1);
 
   options.skip_unreadable = false;

@@ -11,6 +11,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -27,8 +29,8 @@ struct ReaderOptions {
   // Unreadable or corrupt images are left out of their batch and reported (true), or end the epoch with an error
   // naming the file, rethrown by next() (false).
   bool skip_unreadable = true;
-  // Called on a decoder thread for each skipped file; by default prints "kiln: skipped PATH: REASON" to stderr. An
-  // exception it throws ends the epoch like a decoder error.
+  // Called on a decoder thread the first time a file is skipped (not again in later epochs); by default prints
+  // "kiln: skipped PATH: REASON" to stderr. An exception it throws ends the epoch like a decoder error.
   std::function<void(const SkippedFile&)> on_skipped;
 };
 
@@ -75,6 +77,8 @@ class AsyncImageReader {
   Result decode_batch(const EpochPlan& plan, std::int64_t batch, std::uint64_t generation,
                       const std::shared_ptr<Storage>& buffer);
   std::shared_ptr<Storage> acquire_buffer(std::int64_t rows);  // with mutex_ held
+  // Adds a batch's skipped files to skipped_ and returns those not reported before (takes mutex_).
+  std::vector<SkippedFile> record_skipped(const std::vector<SkippedFile>& skipped);
   void abandon_epoch();                                        // with mutex_ held
 
   std::shared_ptr<const ImageDataset> dataset_;
@@ -91,6 +95,7 @@ class AsyncImageReader {
   std::int64_t batch_count_ = 0, next_to_claim_ = 0, next_to_deliver_ = 0;
   std::map<std::int64_t, Result> ready_;
   std::vector<SkippedFile> skipped_;
+  std::set<std::string> reported_;  // paths passed to on_skipped
   // Batch buffers (images then labels in one block): a buffer is free again when the pool holds its only reference.
   std::vector<std::shared_ptr<Storage>> buffers_;
   std::vector<std::thread> threads_;
