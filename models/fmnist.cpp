@@ -2,6 +2,47 @@
 
 namespace kiln::models {
 
+namespace {
+
+constexpr std::int64_t fmnist_side = 28;
+
+// Appends layer rows, each advancing `shape` (per image) to that layer's output.
+class TableBuilder {
+ public:
+  TableBuilder() : shape_{1, fmnist_side, fmnist_side} { table_.input = shape_; }
+  void conv3x3(const std::string& name, std::int64_t out, std::int64_t padding, const std::string& then = "") {
+    const std::int64_t in = shape_[0], side = shape_[1] + 2 * padding - 2;
+    shape_ = {out, side, side};
+    add(name, "conv 3x3 " + std::to_string(in) + "->" + std::to_string(out) + (padding > 0 ? " pad 1" : "") + then,
+        in * out * 9 + out, side * side * out * in * 9);
+  }
+  void max_pool(const std::string& name, std::int64_t kernel) {
+    shape_ = {shape_[0], shape_[1] / kernel, shape_[2] / kernel};
+    add(name, "max pool " + std::to_string(kernel) + "/" + std::to_string(kernel), 0, 0);
+  }
+  void flatten(const std::string& name) {
+    shape_ = {shape_[0] * shape_[1] * shape_[2]};
+    add(name, "flatten", 0, 0);
+  }
+  void linear(const std::string& name, std::int64_t out, const std::string& then = "") {
+    const std::int64_t in = shape_[0];
+    shape_ = {out};
+    add(name, "fc " + std::to_string(in) + "->" + std::to_string(out) + then, in * out + out, in * out);
+  }
+  void batch_norm(const std::string& name) { add(name, "batch norm", 2 * shape_[0], 0); }
+  void step(const std::string& name, const std::string& operation) { add(name, operation, 0, 0); }
+  LayerTable table() const { return table_; }
+
+ private:
+  void add(const std::string& name, const std::string& operation, std::int64_t parameters, std::int64_t macs) {
+    table_.rows.push_back({name, operation, shape_, parameters, macs});
+  }
+  LayerTable table_;
+  Shape shape_;
+};
+
+}  // namespace
+
 FmnistSmall::FmnistSmall(Generator& generator) {
   conv1_ = register_module("conv1", std::make_shared<nn::Conv2d>(1, 32, 3, generator));
   conv2_ = register_module("conv2", std::make_shared<nn::Conv2d>(32, 32, 3, generator));
@@ -38,5 +79,42 @@ FmnistBn::FmnistBn(Generator& generator) : dropout_generator(generator.below(std
 }
 
 Tensor FmnistBn::forward(const Tensor& images) { return classifier_->forward(features_->forward(images)); }
+
+LayerTable fmnist_small_layer_table() {
+  TableBuilder builder;
+  builder.conv3x3("conv1", 32, 0, ", relu");
+  builder.max_pool("pool1", 2);
+  builder.conv3x3("conv2", 32, 0, ", relu");
+  builder.max_pool("pool2", 3);
+  builder.flatten("flatten");
+  builder.linear("fc1", 120, ", relu");
+  builder.linear("fc2", 10);
+  return builder.table();
+}
+
+LayerTable fmnist_bn_layer_table() {
+  TableBuilder builder;
+  int index = 0;
+  const auto next = [&index](const char* part) { return std::string(part) + "." + std::to_string(index++); };
+  const auto conv_bn_relu = [&](std::int64_t out) {
+    builder.conv3x3(next("features"), out, 1);
+    builder.batch_norm(next("features"));
+    builder.step(next("features"), "relu");
+  };
+  conv_bn_relu(16);
+  conv_bn_relu(16);
+  builder.max_pool(next("features"), 2);
+  conv_bn_relu(32);
+  conv_bn_relu(32);
+  builder.max_pool(next("features"), 2);
+  index = 0;
+  builder.flatten(next("classifier"));
+  builder.linear(next("classifier"), 128);
+  builder.batch_norm(next("classifier"));
+  builder.step(next("classifier"), "relu");
+  builder.step(next("classifier"), "dropout 0.3");
+  builder.linear(next("classifier"), 10);
+  return builder.table();
+}
 
 }  // namespace kiln::models

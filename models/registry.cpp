@@ -14,26 +14,29 @@ struct Family {
   std::string name;
   const std::vector<ModelOptionSpec>& specs;
   std::function<std::shared_ptr<nn::Module>(const ModelOptions&, Generator&)> build;
-  std::function<std::optional<LayerTable>(const ModelOptions&)> describe;
+  std::function<LayerTable(const ModelOptions&)> describe;
 };
 
 // The Fashion-MNIST nets take no options; OptionReader rejects any given.
 const std::vector<ModelOptionSpec> no_options;
 template <class Model>
-Family fixed_family(std::string name) {
+Family fixed_family(std::string name, LayerTable (*layer_table)()) {
   const std::string model = name;
   return {std::move(name), no_options,
           [model](const ModelOptions& options, Generator& generator) -> std::shared_ptr<nn::Module> {
             OptionReader(model, no_options, options);
             return std::make_shared<Model>(generator);
           },
-          [](const ModelOptions&) -> std::optional<LayerTable> { return std::nullopt; }};
+          [model, layer_table](const ModelOptions& options) {
+            OptionReader(model, no_options, options);
+            return layer_table();
+          }};
 }
 
 const std::vector<Family>& families() {
   static const std::vector<Family> table = {
-      fixed_family<FmnistSmall>("fmnist-small"),
-      fixed_family<FmnistBn>("fmnist-bn"),
+      fixed_family<FmnistSmall>("fmnist-small", fmnist_small_layer_table),
+      fixed_family<FmnistBn>("fmnist-bn", fmnist_bn_layer_table),
       {"roomnet", RoomNetOptions::specs(),
        [](const ModelOptions& options, Generator& generator) {
          return std::make_shared<RoomNet>(RoomNetOptions::from(options), generator);
@@ -75,7 +78,7 @@ std::shared_ptr<nn::Module> make_model(const std::string& name, const ModelOptio
 
 const std::vector<ModelOptionSpec>& model_option_specs(const std::string& name) { return family(name).specs; }
 
-std::optional<LayerTable> describe_model(const std::string& name, const ModelOptions& options) {
+LayerTable describe_model(const std::string& name, const ModelOptions& options) {
   return family(name).describe(options);
 }
 

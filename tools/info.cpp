@@ -12,24 +12,14 @@ namespace {
 int run_info(const cli::Arguments& arguments) {
   const std::string name = arguments.text("--model");
   const models::ModelOptions given = model_options_from(arguments);
-  // Checked (by describing or building) before anything is printed.
-  const std::optional<models::LayerTable> table = models::describe_model(name, given);
-  std::int64_t parameters = 0;
-  if (!table) {
-    // Models without a layer plan are built to count their parameters.
-    Generator generator(0);
-    parameters = models::make_model(name, given, generator)->parameter_count();
-  }
+  // Checked (by describing) before anything is printed.
+  const models::LayerTable table = models::describe_model(name, given);
   std::cout << "model " << name;
   for (const auto& [key, value] : models::with_defaults(models::model_option_specs(name), given)) {
     std::cout << " " << key << "=" << value;
   }
   std::cout << "\n";
-  if (table) {
-    std::cout << table->format();
-  } else {
-    std::cout << "(no layer table for this model)\nparameters: " << parameters << "\n";
-  }
+  std::cout << table.format();
   return 0;
 }
 

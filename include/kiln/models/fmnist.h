@@ -2,6 +2,7 @@
 // The Fashion-MNIST nets (1x28x28 inputs, 10 classes).
 #include <memory>
 
+#include "kiln/models/layer_table.h"
 #include "kiln/nn/batch_norm.h"
 #include "kiln/nn/layers.h"
 #include "kiln/nn/sequential.h"
@@ -33,5 +34,10 @@ class FmnistBn : public nn::Module {
  private:
   std::shared_ptr<nn::Sequential> features_, classifier_;
 };
+
+// Their layers for kiln info, module names as in their checkpoints (fmnist-small's pools and flatten are steps of its
+// forward, not modules).
+LayerTable fmnist_small_layer_table();
+LayerTable fmnist_bn_layer_table();
 
 }  // namespace kiln::models

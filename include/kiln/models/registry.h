@@ -1,7 +1,6 @@
 #pragma once
 // Models by name and options, so that programs and checkpoints can name the net they build.
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,9 +21,8 @@ std::shared_ptr<nn::Module> make_model(const std::string& name, const ModelOptio
 // The options a model reads, with their defaults (empty for the Fashion-MNIST nets).
 const std::vector<ModelOptionSpec>& model_option_specs(const std::string& name);
 
-// The layer table for the options, computed without building the model; nullopt for models without a plan (the
-// Fashion-MNIST nets).
-std::optional<LayerTable> describe_model(const std::string& name, const ModelOptions& options);
+// The layer table for the options, computed without building the model. Throws like make_model on a bad option.
+LayerTable describe_model(const std::string& name, const ModelOptions& options);
 
 // The generator a model draws from while it trains (dropout masks), which checkpoints save so that a resumed run draws
 // what an uninterrupted one would; nullptr for models that draw nothing.
