@@ -125,6 +125,26 @@ Image resize_image(const Image& image, std::int64_t height, std::int64_t width) 
   return resized;
 }
 
+Image resize_shorter_side(const Image& image, std::int64_t side) {
+  KILN_CHECK(side > 0, "resize_shorter_side: the side must be positive, got ", side);
+  const std::int64_t shorter = std::min(image.height, image.width), longer = std::max(image.height, image.width);
+  // As torchvision computes it: int(side * long / short) in floating point.
+  const auto scaled_longer =
+      static_cast<std::int64_t>(static_cast<double>(side * longer) / static_cast<double>(shorter));
+  return image.height <= image.width ? resize_image(image, side, scaled_longer)
+                                     : resize_image(image, scaled_longer, side);
+}
+
+Image centre_crop(const Image& image, std::int64_t height, std::int64_t width) {
+  // std::nearbyint rounds halves to even in the default rounding mode, as Python's round() does.
+  const auto offset = [](std::int64_t size, std::int64_t crop) {
+    return static_cast<std::int64_t>(std::nearbyint(static_cast<double>(size - crop) / 2.0));
+  };
+  KILN_CHECK(height > 0 && width > 0 && height <= image.height && width <= image.width, "centre_crop: a ", height,
+             "x", width, " window does not fit a ", image.height, "x", image.width, " image");
+  return crop_image(image, offset(image.height, height), offset(image.width, width), height, width);
+}
+
 void flip_horizontally(Image& image) {
   for (std::int64_t line = 0; line < channels * image.height; ++line) {
     float* row = image.pixels.data() + line * image.width;

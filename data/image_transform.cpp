@@ -60,15 +60,23 @@ void transform_image(const Image& decoded, const ImageTransform& transform, std:
              "image normalisation needs 3 means and 3 standard deviations, got ", normalization.mean.size(), " and ",
              normalization.std.size());
   KILN_CHECK(transform.crop_padding >= 0, "image crop padding must not be negative, got ", transform.crop_padding);
+  KILN_CHECK(transform.resize_shorter == 0 ||
+                 (!transform.square_crop && transform.resize_shorter >= std::max(transform.height, transform.width)),
+             "image transform: resizing the shorter side to ", transform.resize_shorter, " and cropping the centre ",
+             transform.height, "x", transform.width, " needs a side at least as large and no square crop");
   const std::int64_t square_range = square_crop_range(decoded);
   const AugmentationDraws draws = augmentation
                                       ? draw_augmentation(transform, *augmentation, square_range)
                                       : AugmentationDraws{-1, false, transform.crop_padding, transform.crop_padding};
-  Image resized =
-      transform.square_crop
-          ? resize_image(square_crop(decoded, draws.square_offset >= 0 ? draws.square_offset : square_range / 2),
-                         transform.height, transform.width)
-          : resize_image(decoded, transform.height, transform.width);
+  Image resized;
+  if (transform.resize_shorter > 0) {
+    resized = centre_crop(resize_shorter_side(decoded, transform.resize_shorter), transform.height, transform.width);
+  } else if (transform.square_crop) {
+    resized = resize_image(square_crop(decoded, draws.square_offset >= 0 ? draws.square_offset : square_range / 2),
+                           transform.height, transform.width);
+  } else {
+    resized = resize_image(decoded, transform.height, transform.width);
+  }
   if (draws.flip) flip_horizontally(resized);
   // Output (row, column) reads resized (row + shift_rows, column + shift_columns), zero (the mean) outside it.
   const std::int64_t height = transform.height, width = transform.width;

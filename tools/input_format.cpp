@@ -22,8 +22,14 @@ InputFormat input_format(const std::string& model, const models::ModelOptions& o
     const models::ModelOptions all = models::with_defaults(models::model_option_specs(model), options);
     const auto size = all.find("image_size");
     KILN_CHECK(size != all.end(), "model '", model, "' has no image_size option: its input format is unknown");
-    format.transform.height = format.transform.width = std::stoll(size->second);
+    const std::int64_t side = std::stoll(size->second);
+    format.transform.height = format.transform.width = side;
     format.transform.square_crop = model == "roomnet";
+    const auto layout = all.find("layout");
+    if (layout != all.end() && layout->second == "torchvision") {
+      // torchvision's ImageNet evaluation, Resize(256) then CenterCrop(224), in proportion at other sizes.
+      format.transform.resize_shorter = (side * 256 + 112) / 224;
+    }
   }
   const auto channels = static_cast<std::size_t>(format.channels);
   KILN_CHECK(normalization.mean.size() == channels && normalization.std.size() == channels, "model '", model,

@@ -22,7 +22,8 @@ struct InputFormat {
 std::int64_t input_channels(const std::string& model);
 
 // The Fashion-MNIST nets read one 28x28 channel; RoomNet and VGG read RGB at their image_size option (default filled
-// in), RoomNet after cropping the centre square as published. `normalization` has one entry per channel the model
+// in), RoomNet after cropping the centre square as published, VGG in the torchvision layout as torchvision evaluates
+// its ImageNet weights: the shorter side resized to 256 (image_size * 8 / 7, rounded) and the centre cropped. `normalization` has one entry per channel the model
 // reads. Throws naming the model when it has no known input format or the normalisation does not fit.
 InputFormat input_format(const std::string& model, const models::ModelOptions& options,
                          const train::Normalization& normalization);

@@ -124,6 +124,38 @@ TEST_CASE("images: the square crop takes the centre of the longer side", "[image
   CHECK(std::vector<float>(out.begin(), out.begin() + 4) == std::vector<float>{1, 2, 11, 12});
 }
 
+TEST_CASE("images: torchvision's evaluation crop, shorter side resized and the centre cropped", "[images]") {
+  // Resize(2) of a 4x6 image: 2x3, each output the mean of a 2x2 block (value = 6 * row + column).
+  std::vector<float> values(24);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i);
+  const data::Image wide = gray_image(4, 6, values);
+  const data::Image resized = data::resize_shorter_side(wide, 2);
+  REQUIRE((resized.height == 2 && resized.width == 3));
+  CHECK(first_plane(resized) == std::vector<float>{3.5f, 5.5f, 7.5f, 15.5f, 17.5f, 19.5f});
+  const data::Image tall = data::resize_shorter_side(gray_image(6, 4, values), 2);
+  CHECK((tall.height == 3 && tall.width == 2));
+  // The longer side is rounded down: 2 * 7 / 3 = 4.67 -> 4.
+  const data::Image rounded = data::resize_shorter_side(gray_image(3, 7, std::vector<float>(21, 1.0f)), 2);
+  CHECK((rounded.height == 2 && rounded.width == 4));
+
+  // CenterCrop's offsets round((8 - crop) / 2) with halves to even: 2.5 -> 2, 1.5 -> 2, 3.5 -> 4.
+  const data::Image row = gray_image(1, 8, {0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(first_plane(data::centre_crop(row, 1, 3)) == std::vector<float>{2, 3, 4});
+  CHECK(first_plane(data::centre_crop(row, 1, 5)) == std::vector<float>{2, 3, 4, 5, 6});
+  CHECK(first_plane(data::centre_crop(row, 1, 1)) == std::vector<float>{4});
+  CHECK_THROWS_WITH(data::centre_crop(row, 2, 1), Contains("does not fit"));
+
+  // Through the transform: 4x6 -> 2x3 -> the centre 2x2 (column offset round(0.5) = 0).
+  data::ImageTransform transform;
+  transform.height = transform.width = 2;
+  transform.resize_shorter = 2;
+  std::vector<float> out(12);
+  data::transform_image(wide, transform, std::nullopt, out.data());
+  CHECK(std::vector<float>(out.begin(), out.begin() + 4) == std::vector<float>{3.5f, 5.5f, 15.5f, 17.5f});
+  transform.square_crop = true;
+  CHECK_THROWS_WITH(data::transform_image(wide, transform, std::nullopt, out.data()), Contains("square crop"));
+}
+
 TEST_CASE("images: normalisation presets", "[images]") {
   const data::Image image = gray_image(1, 2, {0.0f, 1.0f});
   data::ImageTransform transform;

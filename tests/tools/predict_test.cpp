@@ -6,6 +6,8 @@
 #include <numeric>
 #include <sstream>
 
+#include "kiln/data/image.h"
+#include "kiln/data/image_transform.h"
 #include "kiln/kiln.h"
 #include "kiln/models/registry.h"
 #include "kiln/train/checkpoint.h"
@@ -221,4 +223,61 @@ TEST_CASE("predict: --model with --weights, class names from a file and the mode
   const std::vector<std::string> names = {"cat", "dog", "bird"};
   const auto best = std::max_element(expected.begin(), expected.end()) - expected.begin();
   CHECK(result.at("class") == names[static_cast<std::size_t>(best)]);
+}
+
+TEST_CASE("predict: --layout torchvision prepares images as torchvision evaluates (resize, centre crop)", "[predict]") {
+  test::TemporaryFolder folder("kiln_predict_torchvision");
+  const models::ModelOptions options = {{"depth", "11"},  {"layout", "torchvision"}, {"channels", "2"},
+                                        {"classifier_width", "4"}, {"classes", "3"}, {"image_size", "32"}};
+  Generator generator(8);
+  const std::shared_ptr<nn::Module> model = models::make_model("vgg", options, generator);
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const nn::NamedParameter& parameter : model->named_parameters()) {
+    // Weights larger than the initialisation's, so that the probabilities depend visibly on the input.
+    Tensor weights = parameter.tensor;
+    weights.copy_from(Tensor::uniform(weights.shape(), -0.25, 0.25, generator));
+    tensors.emplace_back(parameter.name, weights);
+  }
+  save_safetensors((folder / "vgg.safetensors").string(), tensors);
+  const std::string photo = (folder / "photo.png").string();
+  // 40 rows, 48 columns, with white bands at the sides that the centre crop leaves out.
+  test::Pixels pixels = test::pattern(48, 40, 3, 2);
+  for (int row = 0; row < 40; ++row) {
+    for (int column = 0; column < 48; ++column) {
+      if (column >= 6 && column < 42) continue;
+      for (int c = 0; c < 3; ++c) pixels.bytes[static_cast<std::size_t>((row * 48 + column) * 3 + c)] = 255;
+    }
+  }
+  test::write_png(photo, pixels);
+
+  const Run run = run_predict({"--model", "vgg", "-d", "11", "--layout", "torchvision", "--channels", "2",
+                               "--classifier-width", "4", "--classes", "3", "-i", "32", "--weights",
+                               (folder / "vgg.safetensors").string(), "--input", photo, "--json", "--device", "cpu"});
+  INFO(run.errors);
+  REQUIRE(run.exit_code == 0);
+  // Shorter side to 32 * 8 / 7 = 36.6 -> 37, the longer to int(37 * 48 / 40) = 44; the centre 32x32 starts at row
+  // round(2.5) = 2 and column 6; then ImageNet's mean and std.
+  const auto probabilities_of = [&](const data::Image& image) {
+    const train::Normalization imagenet = data::normalization_preset("imagenet");
+    std::vector<float> input(image.pixels.size());
+    for (std::size_t i = 0; i < input.size(); ++i) {
+      const std::size_t channel = i / (32 * 32);
+      input[i] = static_cast<float>((image.pixels[i] - imagenet.mean[channel]) / imagenet.std[channel]);
+    }
+    return direct_probabilities(*model, input, {1, 3, 32, 32});
+  };
+  const data::Image decoded = data::decode_image(photo);
+  const std::vector<double> expected =
+      probabilities_of(data::crop_image(data::resize_image(decoded, 37, 44), 2, 6, 32, 32));
+  const std::vector<double> uncropped = probabilities_of(data::resize_image(decoded, 32, 32));
+  const auto probabilities = nlohmann::json::parse(run.output).at(0).at("probabilities").get<std::vector<double>>();
+  REQUIRE(probabilities.size() == 3);
+  double crop_effect = 0;
+  for (std::size_t c = 0; c < 3; ++c) {
+    CHECK(probabilities[c] == Approx(expected[c]).margin(1e-5));
+    crop_effect = std::max(crop_effect, std::abs(uncropped[c] - expected[c]));
+  }
+  INFO("probabilities " << expected[0] << " " << expected[1] << " " << expected[2] << ", uncropped " << uncropped[0]
+                         << " " << uncropped[1] << " " << uncropped[2]);
+  CHECK(crop_effect > 1e-4);  // ten times the tolerance: a plain resize would fail the checks above
 }

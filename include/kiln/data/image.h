@@ -34,6 +34,13 @@ Image square_crop(const Image& image, std::int64_t offset);
 // it covers, partial pixels weighted by their overlap), and one that keeps its size is copied.
 Image resize_image(const Image& image, std::int64_t height, std::int64_t width);
 
+// torchvision's Resize(side): the shorter side becomes `side` and the longer one side * long / short, rounded down,
+// so that the aspect ratio is kept.
+Image resize_shorter_side(const Image& image, std::int64_t side);
+// torchvision's CenterCrop: the height x width window whose offsets are round((size - crop) / 2), halves to even as
+// Python rounds. The window must fit.
+Image centre_crop(const Image& image, std::int64_t height, std::int64_t width);
+
 // Mirrors left and right, in place.
 void flip_horizontally(Image& image);
 

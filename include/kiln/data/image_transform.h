@@ -19,6 +19,9 @@ struct ImageTransform {
   std::int64_t height = 224, width = 224;
   // Crop the centre square of the longer side before resizing (RoomNet), so that the aspect ratio is kept.
   bool square_crop = false;
+  // Instead of resizing straight to height x width: resize the shorter side to this (keeping the aspect ratio), then
+  // crop the centre height x width, as torchvision's ImageNet evaluation does (Resize(256), CenterCrop(224)). 0: off.
+  std::int64_t resize_shorter = 0;
   train::Normalization normalization = normalization_preset("[0,1]");
 
   // Training augmentation, applied only to batches that ask for it. Every draw depends only on (seed, epoch, the
@@ -38,8 +41,8 @@ struct AugmentationKey {
   std::int64_t epoch = 0, index = 0;
 };
 
-// Writes `decoded` as [3, height, width] floats to `out`: square crop, resize, then (when `augmentation` is given)
-// flip and pad-and-crop, then normalisation.
+// Writes `decoded` as [3, height, width] floats to `out`: square crop and resize (or resize of the shorter side and
+// centre crop), then (when `augmentation` is given) flip and pad-and-crop, then normalisation.
 void transform_image(const Image& decoded, const ImageTransform& transform, std::optional<AugmentationKey> augmentation,
                      float* out);
 
