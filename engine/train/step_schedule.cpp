@@ -1,6 +1,7 @@
 #include "kiln/train/step_schedule.h"
 
 #include <charconv>
+#include <cmath>
 #include <sstream>
 
 #include "kiln/error.h"
@@ -20,7 +21,8 @@ Number parse_number(const std::string& text, const std::string& flag, const std:
 
 }  // namespace
 
-StepSchedule StepSchedule::parse(const std::string& text, const std::string& flag, double min, double max) {
+StepSchedule StepSchedule::parse(const std::string& text, const std::string& flag, double min, double max,
+                                 ScheduleValues values) {
   StepSchedule schedule;
   std::stringstream entries(text);
   for (std::string entry; std::getline(entries, entry, ',');) {
@@ -32,6 +34,8 @@ StepSchedule StepSchedule::parse(const std::string& text, const std::string& fla
     const std::int64_t step = first ? 0 : parse_number<std::int64_t>(entry.substr(at + 1), flag, text);
     KILN_CHECK(value >= min && value <= max, flag, ": value ", value, " in '", text, "' is outside [", min, ", ",
                max, "]");
+    KILN_CHECK(values == ScheduleValues::real || value == std::floor(value), flag, ": value ", value, " in '", text,
+               "' is not a whole number");
     KILN_CHECK(first || step > schedule.points_.back().first, flag, ": steps must increase in '", text, "'");
     schedule.points_.emplace_back(step, value);
   }

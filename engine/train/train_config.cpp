@@ -101,7 +101,7 @@ void check_config(const TrainConfig& config) {
   KILN_CHECK(config.freeze_bn_stats >= -1, "train: --freeze-bn-stats must be a step (0 or more), got ",
              config.freeze_bn_stats);
   if (!config.batch_schedule.empty()) {
-    StepSchedule::parse(config.batch_schedule, batch_schedule_flag, 1, max_batch_size);
+    StepSchedule::parse(config.batch_schedule, batch_schedule_flag, 1, max_batch_size, ScheduleValues::integer);
   }
   if (!config.dropout_schedule.empty()) {
     StepSchedule::parse(config.dropout_schedule, dropout_schedule_flag, 0, max_dropout);

@@ -67,7 +67,8 @@ Trainer::Trainer(TrainConfig config, TrainingData data)
       shuffle_(stream_seed(config_.seed, RunStream::shuffle)) {
   check_config(config_);
   if (!config_.batch_schedule.empty()) {
-    batch_schedule_ = StepSchedule::parse(config_.batch_schedule, batch_schedule_flag, 1, max_batch_size);
+    batch_schedule_ = StepSchedule::parse(config_.batch_schedule, batch_schedule_flag, 1, max_batch_size,
+                                          ScheduleValues::integer);
   }
   if (!config_.dropout_schedule.empty()) {
     dropout_schedule_ = StepSchedule::parse(config_.dropout_schedule, dropout_schedule_flag, 0, max_dropout);

@@ -54,6 +54,9 @@ TEST_CASE("cli: a bad value is a usage error naming the flag", "[train]") {
                                       Case{{"train", "--batch-schedule", "8,x@5"}, "--batch-schedule"},
                                       Case{{"train", "--dropout-schedule", "0.3@5"}, "--dropout-schedule"},
                                       Case{{"train", "--batch-schedule", "8,32@5,40@5"}, "--batch-schedule"},
+                                      Case{{"train", "--batch-schedule", "8,32.5@5"},
+                                           "--batch-schedule: value 32.5 in '8,32.5@5' is not a whole number"},
+                                      Case{{"train", "--batch-schedule", "8,32@2.5"}, "--batch-schedule"},
                                       Case{{"train", "--normalize", "unit"}, "--normalize"},
                                       Case{{"eval", "--json"}, "--checkpoint"},
                                       Case{{"eval", "--checkpoint", "x", "--batch-size", "-3"}, "--batch-size"});
