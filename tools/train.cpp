@@ -95,6 +95,7 @@ TrainConfig apply_flags(const cli::Arguments& arguments, TrainConfig config) {
   if (given("--dropout-schedule")) config.dropout_schedule = arguments.text("--dropout-schedule");
   if (given("--freeze-bn-stats")) config.freeze_bn_stats = arguments.integer("--freeze-bn-stats", 0, 1LL << 62);
   if (given("--l2-all")) config.l2_all = true;
+  if (given("--precise-bn")) config.precise_bn_images = arguments.integer("--precise-bn", 0, huge);
   try {
     train::check_config(config);
   } catch (const Error& error) {
@@ -262,6 +263,9 @@ cli::Command train_command() {
        "batch size by optimiser step, from the first epoch starting at or after STEP (else --batch-size)", ""},
       {"--dropout-schedule", {}, "X0,X1@STEP,...", "every dropout layer's rate by optimiser step", ""},
       {"--freeze-bn-stats", {}, "STEP", "from this step on batch norm uses and keeps its running statistics", ""},
+      {"--precise-bn", {}, "N",
+       "before each validation, recompute batch-norm statistics from N training images (precise BN); 0 = off",
+       std::to_string(defaults.precise_bn_images)},
       {"--seed", {}, "N", "seeds weights, validation split, shuffling and dropout", std::to_string(defaults.seed)},
       {"--out", {}, "DIR", "run folder: log.jsonl, best.safetensors, last.safetensors", "runs/train"},
       {"--resume", {}, "", "continue the run in --out from last.safetensors, with its settings unless given", ""},

@@ -42,7 +42,8 @@ std::string to_json(const TrainConfig& config) {
                      {"augment_crop_padding", config.augment_crop_padding},
                      {"batch_schedule", config.batch_schedule},
                      {"dropout_schedule", config.dropout_schedule},
-                     {"freeze_bn_stats", config.freeze_bn_stats}};
+                     {"freeze_bn_stats", config.freeze_bn_stats},
+                     {"precise_bn_images", config.precise_bn_images}};
   return json.dump();
 }
 
@@ -83,6 +84,7 @@ TrainConfig train_config_from_json(const std::string& text) {
   read("batch_schedule", config.batch_schedule);
   read("dropout_schedule", config.dropout_schedule);
   read("freeze_bn_stats", config.freeze_bn_stats);
+  read("precise_bn_images", config.precise_bn_images);
   return config;
 }
 
@@ -100,6 +102,8 @@ void check_config(const TrainConfig& config) {
              config.augment_crop_padding);
   KILN_CHECK(config.freeze_bn_stats >= -1, "train: --freeze-bn-stats must be a step (0 or more), got ",
              config.freeze_bn_stats);
+  KILN_CHECK(config.precise_bn_images >= 0, "train: --precise-bn must not be negative, got ",
+             config.precise_bn_images);
   if (!config.batch_schedule.empty()) {
     StepSchedule::parse(config.batch_schedule, batch_schedule_flag, 1, max_batch_size, ScheduleValues::integer);
   }

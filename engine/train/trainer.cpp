@@ -16,6 +16,7 @@
 #include "kiln/optim/adam.h"
 #include "kiln/optim/sgd.h"
 #include "kiln/train/evaluation.h"
+#include "kiln/train/precise_batch_norm.h"
 
 namespace kiln::train {
 
@@ -141,13 +142,26 @@ std::int64_t Trainer::skipped_count() const {
 
 void Trainer::apply_step_schedules() {
   const std::int64_t step = optimizer_->steps_taken();
-  const bool freeze = config_.freeze_bn_stats >= 0 && step >= config_.freeze_bn_stats;
+  const bool freeze = statistics_frozen();
   model_->apply([&](nn::Module& module) {
     if (auto* norm = dynamic_cast<nn::BatchNorm*>(&module)) norm->freeze_statistics(freeze);
     if (auto* layer = dynamic_cast<nn::Dropout*>(&module); layer && dropout_schedule_) {
       layer->p = dropout_schedule_->at(step);
     }
   });
+}
+
+bool Trainer::statistics_frozen() const {
+  return config_.freeze_bn_stats >= 0 && optimizer_->steps_taken() >= config_.freeze_bn_stats;
+}
+
+void Trainer::recompute_statistics(const EpochStats& stats) {
+  if (config_.precise_bn_images == 0 || statistics_frozen()) return;
+  // Seeded by run and epoch, so that a resumed run recomputes what an uninterrupted one does.
+  const PreciseBatchNormOptions options{
+      config_.precise_bn_images, stats.batch_size,
+      stream_seed(config_.seed, RunStream::batch_norm_statistics) + static_cast<std::uint64_t>(stats.epoch)};
+  recompute_batch_norm_statistics(*model_, *data_.train, options, config_.device);
 }
 
 std::string Trainer::checkpoint_path(const std::string& name) const {
@@ -177,6 +191,7 @@ TrainOutcome Trainer::fit(const TrainHooks& hooks) {
       if (Generator* dropout = models::training_generator(*model_)) dropout->set_state(*info_.dropout_rng);
       return TrainOutcome::interrupted;
     }
+    recompute_statistics(stats);
     const ClassificationReport validation =
         evaluate(*model_, *data_.validation, config_.batch_size, config_.device);
     stats.val_loss = validation.loss;

@@ -41,13 +41,16 @@ struct TrainConfig {
   std::string batch_schedule;      // batch size; applies from the first epoch that starts at or after each step
   std::string dropout_schedule;    // every dropout layer's rate; applies at each step; empty = the model's own
   std::int64_t freeze_bn_stats = -1;  // from this step on batch norm uses and keeps its running statistics; -1 never
+  // Before each validation, every batch norm's running statistics are recomputed from this many training images
+  // (precise_batch_norm.h), unless they are frozen; 0 = off, keeping the moving averages.
+  std::int64_t precise_bn_images = 0;
 
   std::string out_dir;             // log.jsonl, best.safetensors, last.safetensors; empty = write nothing
   Device device = Device::cpu();
 };
 
 // Independent random streams of one run seed (splitmix64 of seed and stream): the weights use the seed itself.
-enum class RunStream : std::uint64_t { validation_split = 1, shuffle = 2, augmentation = 3 };
+enum class RunStream : std::uint64_t { validation_split = 1, shuffle = 2, augmentation = 3, batch_norm_statistics = 4 };
 std::uint64_t stream_seed(std::uint64_t seed, RunStream stream);
 
 // The schedules' flags (named in their errors) and value ranges.

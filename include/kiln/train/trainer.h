@@ -1,7 +1,8 @@
 #pragma once
 // The supervised training loop for image classifiers, as a library: batches from a DataSource (in memory or image
 // files) in a seeded per-epoch shuffle, mini-batch steps (forward, cross-entropy, backward, optimiser step with L2),
-// schedules by step (batch size, dropout, frozen batch-norm statistics), validation each epoch, best/last
+// schedules by step (batch size, dropout, frozen batch-norm statistics), optionally batch-norm statistics recomputed
+// from training images before each validation (precise batch norm), validation each epoch, best/last
 // checkpoints, a JSON line per epoch, early stopping, and stop-and-resume. On the CPU a run resumed from its last
 // end-of-epoch checkpoint produces bit for bit the weights of an uninterrupted run, with either source.
 #include <atomic>
@@ -82,6 +83,9 @@ class Trainer {
   bool train_epoch(const TrainHooks& hooks, EpochStats& stats);
   // Applies the dropout schedule and frozen batch-norm statistics in force at the optimiser's next step.
   void apply_step_schedules();
+  bool statistics_frozen() const;  // --freeze-bn-stats is in force at the optimiser's next step
+  // --precise-bn: the batch-norm statistics from training images, before the epoch's validation.
+  void recompute_statistics(const EpochStats& stats);
   std::int64_t skipped_count() const;
   void save_last() const;
   void append_log(const EpochStats& stats) const;
