@@ -12,10 +12,12 @@ namespace kiln::test {
 
 namespace {
 
-Pixels noisy(int width, int height, const std::array<int, 3>& colour, int seed) {
-  Pixels pixels = pattern(width, height, 3, seed);
+Pixels coloured(const ColourImages& images, const std::array<int, 3>& colour, int seed) {
+  Pixels pixels = pattern(images.width, images.height, 3, seed);
+  const unsigned hash = static_cast<unsigned>(seed + 1) * 2654435761u;
+  const int shift = static_cast<int>(hash % static_cast<unsigned>(2 * images.brightness + 1)) - images.brightness;
   for (std::size_t i = 0; i < pixels.bytes.size(); ++i) {
-    const int value = colour[i % 3] + pixels.bytes[i] * 96 / 255 - 48;
+    const int value = colour[i % 3] + shift + pixels.bytes[i] * 2 * images.noise / 255 - images.noise;
     pixels.bytes[i] = static_cast<std::uint8_t>(std::clamp(value, 0, 255));
   }
   return pixels;
@@ -23,20 +25,24 @@ Pixels noisy(int width, int height, const std::array<int, 3>& colour, int seed) 
 
 }  // namespace
 
-void write_colour_classes(const std::filesystem::path& root, int per_class, int width, int height) {
+void write_colour_classes(const std::filesystem::path& root, const ColourImages& images) {
   const std::vector<std::pair<std::string, std::array<int, 3>>> classes = {
       {"blue", {40, 60, 200}}, {"green", {50, 190, 60}}, {"red", {200, 50, 40}}};
-  int seed = 0;
+  int seed = images.first_seed;
   for (const auto& [name, colour] : classes) {
-    for (int i = 0; i < per_class; ++i, ++seed) {
+    for (int i = 0; i < images.per_class; ++i, ++seed) {
       const std::string stem = (root / name / std::to_string(i)).string();
       if (i % 2 == 0) {
-        write_png(stem + ".png", noisy(width, height, colour, seed));
+        write_png(stem + ".png", coloured(images, colour, seed));
       } else {
-        write_jpeg(stem + ".jpg", noisy(width, height, colour, seed));
+        write_jpeg(stem + ".jpg", coloured(images, colour, seed));
       }
     }
   }
+}
+
+void write_colour_classes(const std::filesystem::path& root, int per_class, int width, int height) {
+  write_colour_classes(root, ColourImages{per_class, width, height});
 }
 
 }  // namespace kiln::test

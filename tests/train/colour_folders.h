@@ -4,8 +4,17 @@
 
 namespace kiln::test {
 
-// root/<blue|green|red>/<i>.png or .jpg (alternating), `per_class` images of width x height each: the class's colour
-// with per-pixel noise of +-48 levels, so that no two images are alike.
+struct ColourImages {
+  int per_class = 4, width = 32, height = 32;
+  int first_seed = 0;   // of the images' patterns: a held-out folder takes seeds the training folder does not
+  int noise = 48;       // per-pixel noise of -noise..noise levels
+  int brightness = 0;   // a shift of the whole image, -brightness..brightness levels, drawn per image
+};
+
+// root/<blue|green|red>/<i>.png or .jpg (alternating): the class's colour, shifted and with noise, so that no two
+// images are alike.
+void write_colour_classes(const std::filesystem::path& root, const ColourImages& images);
+// `per_class` images of width x height with the default noise.
 void write_colour_classes(const std::filesystem::path& root, int per_class, int width, int height);
 
 }  // namespace kiln::test

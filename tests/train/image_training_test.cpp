@@ -1,10 +1,15 @@
 // Training from image files through the trainer: tiny generated folders (PNG and JPEG) of colour classes, on which a
 // narrow VGG-11 and RoomNet learn; the recipe's schedules; resume; unreadable files.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 
+#include "kiln/autograd.h"
+#include "kiln/data/async_reader.h"
 #include "kiln/models/registry.h"
 #include "kiln/nn/batch_norm.h"
 #include "kiln/nn/layers.h"
+#include "kiln/train/precise_batch_norm.h"
 #include "kiln/train/preprocess.h"
 #include "kiln/train/trainer.h"
 #include "tests/data/image_files.h"
@@ -60,12 +65,17 @@ TEST_CASE("image training: a narrow VGG-11 learns to separate colour classes", "
   CHECK(trainer.progress().classes == std::vector<std::string>{"blue", "green", "red"});
 }
 
-TEST_CASE("image training: RoomNet at its smallest input trains and its loss goes down", "[train]") {
+TEST_CASE("image training: RoomNet at its smallest input trains; after precise batch norm eval agrees with train mode",
+          "[train]") {
   // RoomNet costs 1.5 G multiply-accumulates per image at 183 px, so this runs three full-batch steps on six images;
-  // with the whole set in one batch, each epoch's training loss is the loss at that epoch's starting weights.
+  // with the whole set in one batch (square images: the random square crop has nothing to move), each epoch's
+  // training loss is the loss of the same images at that epoch's starting weights. Plain gradient descent at a step
+  // small enough for the loss to behave linearly: at init the gradient grows 60-fold from the logits back to the
+  // first convolution (batch norm's gradient explosion), and larger steps, even 1e-6, overshoot on some seeds. Why
+  // no test asks RoomNet to separate the classes: docs/models.md, "A RoomNet separation test".
   test::TemporaryFolder folder("roomnet_colours");
-  test::write_colour_classes(folder / "data", 2, 200, 190);
-  test::write_colour_classes(folder / "validation", 1, 200, 190);
+  test::write_colour_classes(folder / "data", 2, 190, 190);
+  test::write_colour_classes(folder / "validation", {1, 190, 190, /*first_seed=*/100});
   train::TrainConfig config;
   config.model = "roomnet";
   config.model_options = {{"image_size", "183"}};
@@ -74,7 +84,9 @@ TEST_CASE("image training: RoomNet at its smallest input trains and its loss goe
   config.square_crop = true;
   config.epochs = 3;
   config.batch_size = 6;
-  config.lr = 2e-3;
+  config.optimizer = "sgd";
+  config.momentum = 0;
+  config.lr = 1e-7;
   config.weight_decay = 0;
   std::vector<train::EpochStats> epochs;
   train::TrainHooks hooks;
@@ -82,13 +94,47 @@ TEST_CASE("image training: RoomNet at its smallest input trains and its loss goe
   train::Trainer trainer(config, load(config));
   REQUIRE(trainer.fit(hooks) == train::TrainOutcome::completed);
   REQUIRE(epochs.size() == 3);
-  CHECK(epochs[2].train_loss < epochs[0].train_loss);
+  CHECK(epochs[1].train_loss < epochs[0].train_loss);
+  CHECK(epochs[2].train_loss < epochs[1].train_loss);
   const std::optional<train::Preprocess> preprocess = train::read_preprocess(trainer.progress());
   REQUIRE(preprocess.has_value());
   CHECK(preprocess->image_size == 183);
   CHECK(preprocess->square_crop);
   CHECK(preprocess->normalize == "[-1,1]");
   CHECK(trainer.progress().classes.size() == 3);
+
+  // After three steps the moving averages (TensorFlow's momentum 0.99) still hold 97% of their start; the
+  // recomputed statistics make eval mode give what train mode gives on the same batch.
+  train::TrainingData data = load(config);
+  data.train->start_epoch(data::sequential_order(6), 6, std::nullopt);
+  const Tensor images = data.train->next()->images.clone();
+  nn::Module& model = trainer.model();
+  const auto largest_difference = [&] {
+    const NoGradGuard no_grad;
+    model.eval();
+    const std::vector<float> eval_logits = model(images).to_vector();
+    model.train();  // no dropout: the forward is deterministic
+    const std::vector<float> train_logits = model(images).to_vector();
+    double largest = 0;
+    for (std::size_t i = 0; i < eval_logits.size(); ++i) {
+      largest = std::max(largest, std::abs(double(eval_logits[i]) - train_logits[i]));
+    }
+    return largest;
+  };
+  const std::vector<nn::NamedBuffer> buffers = model.named_buffers();
+  std::vector<std::vector<float>> moving_averages;
+  for (const nn::NamedBuffer& buffer : buffers) moving_averages.push_back(buffer.tensor.to_vector());
+  const double with_moving_averages = largest_difference();
+  for (std::size_t i = 0; i < buffers.size(); ++i) {  // the train-mode forward above updated them
+    Tensor buffer = buffers[i].tensor;
+    buffer.copy_from(Tensor::from_vector(moving_averages[i], buffer.shape()));
+  }
+  REQUIRE(train::recompute_batch_norm_statistics(model, *data.train, {0, 6, 1}).batches == 1);
+  const double with_precise_statistics = largest_difference();
+  INFO("largest logit difference, moving averages " << with_moving_averages << ", recomputed "
+                                                    << with_precise_statistics);
+  CHECK(with_precise_statistics < 0.05);
+  CHECK(with_moving_averages > 0.5);
 }
 
 TEST_CASE("image training: frozen batch-norm statistics stay untouched while gamma and beta train", "[train]") {
@@ -108,6 +154,7 @@ TEST_CASE("image training: frozen batch-norm statistics stay untouched while gam
     config.model_options["batch_norm"] = "true";
     config.epochs = 1;
     config.freeze_bn_stats = frozen ? 0 : -1;
+    config.precise_bn_images = 6;  // not while frozen
     train::Trainer trainer(config, load(config));
     const std::vector<float> before = running_statistics(trainer.model());
     const Tensor gamma = trainer.model().named_parameters()[2].tensor;  // features.1.weight
@@ -116,6 +163,45 @@ TEST_CASE("image training: frozen batch-norm statistics stay untouched while gam
     REQUIRE(trainer.fit() == train::TrainOutcome::completed);
     CHECK((running_statistics(trainer.model()) == before) == frozen);
     CHECK(std::vector<float>(gamma.data<float>(), gamma.data<float>() + gamma.numel()) != gamma_before);
+  }
+}
+
+TEST_CASE("image training: --precise-bn recomputes the statistics before validation, so eval equals train mode",
+          "[train]") {
+  test::TemporaryFolder folder("precise_bn");
+  test::write_colour_classes(folder / "data", 8, 32, 32);  // 18 training images
+  for (const std::int64_t precise_images : {18, 0}) {
+    INFO("precise over " << precise_images << " images");
+    train::TrainConfig config = narrow_vgg(folder / "data", {});
+    config.model_options["batch_norm"] = "true";
+    config.epochs = 1;
+    config.batch_size = 18;  // one step over every training image
+    config.precise_bn_images = precise_images;
+    train::Trainer trainer(config, load(config));
+    REQUIRE(trainer.fit() == train::TrainOutcome::completed);
+    train::TrainingData data = load(config);
+    data.train->start_epoch(data::sequential_order(18), 18, std::nullopt);
+    const Tensor images = data.train->next()->images.clone();
+    const NoGradGuard no_grad;
+    trainer.model().eval();
+    const std::vector<float> eval_logits = trainer.model()(images).to_vector();
+    trainer.model().train();
+    const std::vector<float> train_logits = trainer.model()(images).to_vector();
+    double largest_difference = 0, largest_logit = 0;
+    for (std::size_t i = 0; i < eval_logits.size(); ++i) {
+      largest_difference = std::max(largest_difference, std::abs(double(eval_logits[i]) - train_logits[i]));
+      largest_logit = std::max(largest_logit, std::abs(double(train_logits[i])));
+    }
+    // Relative to the logits, which VGG's N(0, 0.01) classifier keeps small. Without the recomputation the moving
+    // averages hold 90% of their start after one step.
+    const double relative_difference = largest_difference / largest_logit;
+    INFO("largest logit " << largest_logit << ", relative difference " << relative_difference);
+    CHECK(largest_logit > 0);
+    if (precise_images > 0) {
+      CHECK(relative_difference < 1e-5);
+    } else {
+      CHECK(relative_difference > 1e-3);
+    }
   }
 }
 
