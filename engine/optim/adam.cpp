@@ -52,7 +52,7 @@ void Adam::update(std::span<const Gradient> group, double lr) {
   };
   const Tensor& first = parameters_[group.front().index].tensor;
   if (ops::on_cuda("Adam", first)) {
-    std::vector<kernels::AdamSlot<float>>& slots = table.template operator()<float>();
+    [[maybe_unused]] std::vector<kernels::AdamSlot<float>>& slots = table.template operator()<float>();
     KILN_CUDA_KERNEL_CALL(kernels::cuda::adam_update(
         slots, device_table<kernels::AdamSlot<float>>(first.device(), slots.size()), step));
     return;

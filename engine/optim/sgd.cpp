@@ -47,7 +47,7 @@ void SGD::update(std::span<const Gradient> group, double lr) {
   };
   const Tensor& first = parameters_[group.front().index].tensor;
   if (ops::on_cuda("SGD", first)) {
-    std::vector<kernels::SgdSlot<float>>& slots = table.template operator()<float>();
+    [[maybe_unused]] std::vector<kernels::SgdSlot<float>>& slots = table.template operator()<float>();
     KILN_CUDA_KERNEL_CALL(kernels::cuda::sgd_update(
         slots, device_table<kernels::SgdSlot<float>>(first.device(), slots.size()), step));
     return;
