@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "kernels/gemm.h"
+#include "kernels/parallel.h"
 #include "kiln/error.h"
 
 namespace kiln {
@@ -18,6 +20,11 @@ Device Device::parse(std::string_view text) {
     if (error == std::errc() && end == digits.data() + digits.size() && index >= 0) return cuda(index);
   }
   fail("unknown device '", text, "' (expected cpu, cuda or cuda:N)");
+}
+
+std::string cpu_status_line() {
+  return "CPU: " + std::to_string(kernels::num_threads()) + " threads, OpenBLAS " + kernels::cpu::blas_kernels() +
+         " kernels";
 }
 
 Device best_device() { return cuda_device_count() > 0 ? Device::cuda(0) : Device::cpu(); }

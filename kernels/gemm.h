@@ -11,6 +11,9 @@ template <class T>
 void gemm(bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
           std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc);
 
+// The name of the kernels OpenBLAS runs on this CPU ("SkylakeX", "Haswell", ...), for benchmark reports.
+const char* blas_kernels();
+
 }  // namespace kiln::kernels::cpu
 
 // CUDA version (float32, device pointers), in gemm.cu: the same row-major semantics as cpu::gemm; C is not read when

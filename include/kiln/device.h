@@ -27,6 +27,8 @@ struct Device {
 int cuda_device_count();
 // One line describing the CUDA situation: the GPU, compute capability, driver, CUDA and cuDNN versions, or why none.
 std::string cuda_status_line();
+// One line describing the CPU backend: its threads (KILN_NUM_THREADS or the core count) and OpenBLAS's kernels.
+std::string cpu_status_line();
 // The caching allocator's figures for one device (bytes counted in allocator blocks).
 struct MemoryStats {
   std::size_t in_use_bytes = 0;  // held by live tensors

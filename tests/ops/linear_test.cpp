@@ -77,3 +77,12 @@ TEST_CASE("gradcheck: linear", "[gradcheck]") {
                     {random_input({5, 3}, 74), random_input({2, 3}, 75)});
   }
 }
+
+TEST_CASE("gemm: OpenBLAS runs kernels for this CPU's instruction set", "[ops]") {
+  // OpenBLAS takes CPUs it does not know for a Prescott (SSE3); kiln makes it choose again (kernels/gemm.cpp).
+  __builtin_cpu_init();
+  const std::string kernels = kernels::cpu::blas_kernels();
+  INFO("OpenBLAS kernels: " << kernels << "; " << cpu_status_line());
+  CHECK(cpu_status_line().find(kernels) != std::string::npos);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) CHECK(kernels != "Prescott");
+}
