@@ -307,9 +307,7 @@ std::function<void()> pass_call(const std::function<Tensor()>& op, bool backward
     const Tensor y = op();
     const std::shared_ptr<kiln::Node> node = y.grad_fn();
     KILN_CHECK(node != nullptr, "kiln_bench_kernels: the op recorded no backward");
-    std::vector<bool> needs;
-    for (const kiln::Edge& edge : node->inputs) needs.push_back(edge.active());
-    (void)node->backward(upstream, needs);
+    (void)node->backward(upstream, kiln::GradientNeeds(node->inputs));
   };
 }
 
@@ -394,8 +392,8 @@ int main(int argc, char** argv) try {
         [] {}, repetitions);
   }
   const double roofline_gflops = roofline_flops / roofline_timing.ms * 1e-6;
-  std::printf("CPU: %d threads; OpenBLAS roofline %.1f GFLOP/s (sgemm %lldx%lldx%lld through linear, %.2f ms)\n\n",
-              cpu_threads(), roofline_gflops, static_cast<long long>(roofline_size),
+  std::printf("%s; OpenBLAS roofline %.1f GFLOP/s (sgemm %lldx%lldx%lld through linear, %.2f ms)\n\n",
+              kiln::cpu_status_line().c_str(), roofline_gflops, static_cast<long long>(roofline_size),
               static_cast<long long>(roofline_size), static_cast<long long>(roofline_size), roofline_timing.ms);
 
   std::printf("%-14s %-42s %-8s %-12s %10s %10s %11s %15s\n", "op", "shape", "pass", "impl", "ms", "GFLOP/s",
@@ -449,6 +447,7 @@ int main(int argc, char** argv) try {
       {"libraries_timed", libraries},
       {"allow_tf32", kiln::BackendSettings{}.allow_tf32},  // the default: no implementation here turns it on
       {"cpu_threads", cpu_threads()},
+      {"cpu", kiln::cpu_status_line()},
       {"samples", repetitions.samples},
       {"roofline", {{"sgemm", roofline_size}, {"ms", roofline_timing.ms}, {"gflops", roofline_gflops}}},
       {"results", results}};

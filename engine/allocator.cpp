@@ -31,9 +31,24 @@ void* host_allocate(std::size_t bytes, int) {
 void host_release(void* block, int) noexcept { std::free(block); }
 
 struct DevicePool {
+  using LiveBlocks = std::unordered_map<void*, std::size_t>;
   std::map<std::size_t, std::vector<void*>> free_blocks;  // size class -> cached blocks
-  std::unordered_map<void*, std::size_t> live;            // block -> size class, for blocks handed out
+  LiveBlocks live;                                        // block -> size class, for blocks handed out
+  // Map nodes of released blocks, reused for the next blocks handed out: a steady state inserts without allocating.
+  std::vector<LiveBlocks::node_type> spare_nodes;
   MemoryStats stats;
+
+  void add_live(void* block, std::size_t block_size) {
+    if (spare_nodes.empty()) {
+      live.emplace(block, block_size);
+      return;
+    }
+    LiveBlocks::node_type node = std::move(spare_nodes.back());
+    spare_nodes.pop_back();
+    node.key() = block;
+    node.mapped() = block_size;
+    live.insert(std::move(node));
+  }
 };
 
 class CachingAllocator {
@@ -52,7 +67,7 @@ class CachingAllocator {
     } else {
       block = allocate_fresh(pool, block_size, device_index);
     }
-    pool.live.emplace(block, block_size);
+    pool.add_live(block, block_size);
     pool.stats.in_use_bytes += block_size;
     pool.stats.peak_bytes = std::max(pool.stats.peak_bytes, pool.stats.in_use_bytes);
     return block;
@@ -64,7 +79,7 @@ class CachingAllocator {
     const auto found = pool.live.find(block);
     if (found == pool.live.end()) return;  // not ours: never happens for tensor storage
     const std::size_t block_size = found->second;
-    pool.live.erase(found);
+    pool.spare_nodes.push_back(pool.live.extract(found));
     pool.stats.in_use_bytes -= block_size;
     pool.stats.cached_bytes += block_size;
     pool.free_blocks[block_size].push_back(block);

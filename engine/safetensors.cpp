@@ -81,6 +81,10 @@ TensorEntry parse_entry(const std::string& name, const Json& entry, std::uint64_
 
   TensorEntry parsed{name, kiln_dtype(code), {}, 0, 0};
   if (!shape.is_array()) reject("tensor '", name, "': \"shape\" is not an array");
+  if (shape.size() > Shape::max_rank) {
+    reject("tensor '", name, "': shape ", shape.dump(), " has ", shape.size(), " dimensions; kiln's tensors have at most ",
+           Shape::max_rank);
+  }
   // The byte count is accumulated with overflow checks; dims themselves must fit kiln's signed sizes.
   std::uint64_t expected_bytes = *element_size;
   bool overflow = false;

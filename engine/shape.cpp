@@ -4,6 +4,10 @@
 
 namespace kiln {
 
+void Shape::rank_too_large(std::size_t rank) {
+  fail("a tensor shape has at most ", max_rank, " dimensions; ", rank, " were asked for");
+}
+
 std::int64_t shape_numel(const Shape& shape) {
   std::int64_t count = 1;
   for (const std::int64_t size : shape) {

@@ -7,6 +7,7 @@
 #include "engine/cuda/runtime.h"
 #include "kernels/philox.h"
 #include "kiln/autograd.h"
+#include "kiln/pool_allocator.h"
 
 namespace kiln {
 
@@ -29,10 +30,10 @@ Storage::~Storage() {
 // ---- Factories -----------------------------------------------------------------------------------------------------
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->shape = shape;
   impl->dtype = dtype;
-  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(shape_numel(shape)) * dtype_size(dtype), device);
+  impl->storage = make_pooled<Storage>(static_cast<std::size_t>(shape_numel(shape)) * dtype_size(dtype), device);
   return Tensor(std::move(impl));
 }
 
@@ -227,7 +228,7 @@ void Tensor::fill(double value) {
 
 namespace {
 Tensor view_as(const Tensor& tensor, const Shape& shape) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->storage = tensor.impl()->storage;
   impl->offset_bytes = tensor.impl()->offset_bytes;
   impl->shape = shape;
@@ -258,8 +259,8 @@ Tensor Tensor::reshape(const Shape& requested) const {
              " elements) to ", shape_str(requested));
   Tensor result = view_as(*this, shape);
   const Shape original = this->shape();
-  record(result, "reshape", {*this}, [original](const Tensor& grad, const std::vector<bool>&) {
-    return std::vector<Tensor>{grad.reshape(original)};
+  record(result, "reshape", {*this}, [original](const Tensor& grad, const GradientNeeds&) {
+    return Gradients{grad.reshape(original)};
   });
   return result;
 }
@@ -318,7 +319,13 @@ std::vector<double> Tensor::to_vector_f64() const {
 
 double Tensor::item() const {
   KILN_CHECK(numel() == 1, "item: expected a one-element tensor, got ", describe(*this));
-  return to_vector_f64()[0];
+  const Tensor host = cpu();  // no copy for a CPU tensor, and no vector: the training loop calls this every step
+  switch (host.dtype()) {
+    case DType::f32: return *host.data<float>();
+    case DType::f64: return *host.data<double>();
+    case DType::i32: return *host.data<std::int32_t>();
+  }
+  fail("item: unknown dtype of ", describe(*this));
 }
 
 }  // namespace kiln

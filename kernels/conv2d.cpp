@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "kernels/gemm.h"
+#include "kernels/host_scratch.h"
 #include "kernels/parallel.h"
 
 namespace kiln::kernels::cpu {
@@ -78,20 +78,6 @@ std::int64_t images_per_gemm(const Conv2dGeometry& geometry) {
   return std::max<std::int64_t>(1, min_gemm_columns / std::max<std::int64_t>(1, geometry.column_cols()));
 }
 
-// Each thread's buffers, kept between calls: a fresh vector of a megabyte or more per call comes from mmap and
-// faults its pages in again on every training step.
-template <class T>
-struct Scratch {
-  std::vector<T> columns, gradients, output;
-  std::vector<T> partials;  // conv2d_backward_weight's per-chunk sums, in the calling thread
-};
-
-template <class T>
-Scratch<T>& thread_scratch() {
-  thread_local Scratch<T> scratch;
-  return scratch;
-}
-
 // A group of `count` images starting at image `first`, the unit of one gemm.
 struct ImageGroup {
   std::int64_t first, count;
@@ -104,45 +90,71 @@ void for_each_group(std::int64_t begin, std::int64_t end, const Conv2dGeometry& 
   for (std::int64_t first = begin; first < end; first += size) body(ImageGroup{first, std::min(size, end - first)});
 }
 
-// Runs body(group, scratch) for every group of [0, batch), the groups split over threads, each with its scratch.
-template <class T, class Body>
-void for_each_group_in_parallel(std::int64_t batch, const Conv2dGeometry& geometry, Body body) {
+// A call's images split into runs of whole groups, one run per thread.
+struct RunPlan {
+  std::int64_t runs, images_per_run;
+};
+
+RunPlan plan_runs(std::int64_t batch, const Conv2dGeometry& geometry) {
   const std::int64_t size = images_per_gemm(geometry), groups = (batch + size - 1) / size;
-  parallel_for(0, groups, 1, [&](std::int64_t group_begin, std::int64_t group_end) {
-    Scratch<T>& scratch = thread_scratch<T>();
-    for_each_group(group_begin * size, std::min(batch, group_end * size), geometry,
-                   [&](ImageGroup group) { body(group, scratch); });
+  const std::int64_t threads = in_parallel_region() ? 1 : num_threads();
+  const std::int64_t runs = std::max<std::int64_t>(1, std::min(groups, threads));
+  return {runs, (groups + runs - 1) / runs * size};
+}
+
+// One run's working memory, each part sized for a full group: the column matrices, the gathered output gradients
+// and a grouped gemm's output.
+template <class T>
+struct RunBuffers {
+  T *columns, *gradients, *output;
+};
+
+// Calls body(run, begin, end, buffers) for every run of the plan (its images [begin, end), possibly none), the runs
+// spread over threads. All runs' buffers are one block reserved by the calling thread: the same size on every call
+// with these shapes, so the caching allocator serves it from its cache whichever threads take the runs.
+template <class T, class Body>
+void for_each_run(const RunPlan& plan, std::int64_t batch, std::int64_t out_channels, const Conv2dGeometry& geometry,
+                  Body body) {
+  const std::int64_t pitch = images_per_gemm(geometry) * geometry.column_cols();
+  const std::int64_t column_elements = geometry.column_rows() * pitch, row_elements = out_channels * pitch;
+  const std::int64_t run_elements = column_elements + 2 * row_elements;
+  HostScratch<T> scratch;
+  T* base = scratch.reserve(static_cast<std::size_t>(plan.runs * run_elements));
+  parallel_for(0, plan.runs, 1, [&](std::int64_t run_begin, std::int64_t run_end) {
+    for (std::int64_t run = run_begin; run < run_end; ++run) {
+      T* slice = base + run * run_elements;
+      const RunBuffers<T> buffers{slice, slice + column_elements, slice + column_elements + row_elements};
+      body(run, std::min(batch, run * plan.images_per_run), std::min(batch, (run + 1) * plan.images_per_run),
+           buffers);
+    }
   });
 }
 
 // The column matrices of a group's images side by side, [column_rows, count * column_cols]: a single pointwise image
 // is its own column matrix; otherwise im2col into `buffer`.
 template <class T>
-const T* group_columns(const T* x, const Conv2dGeometry& geometry, ImageGroup group, std::vector<T>& buffer) {
+const T* group_columns(const T* x, const Conv2dGeometry& geometry, ImageGroup group, T* buffer) {
   const std::int64_t image_size = geometry.channels * geometry.height * geometry.width;
   const std::int64_t cols = geometry.column_cols(), pitch = group.count * cols;
   if (group.count == 1 && geometry.is_pointwise()) return x + group.first * image_size;
-  buffer.resize(static_cast<std::size_t>(geometry.column_rows() * pitch));
   for (std::int64_t g = 0; g < group.count; ++g) {
-    im2col(x + (group.first + g) * image_size, geometry, buffer.data() + g * cols, pitch);
+    im2col(x + (group.first + g) * image_size, geometry, buffer + g * cols, pitch);
   }
-  return buffer.data();
+  return buffer;
 }
 
 // The group's output gradients [count, channels, cols] as one matrix [channels, count * cols]: in place for one
 // image, else gathered into `buffer`.
 template <class T>
-const T* group_rows(const T* dy, std::int64_t channels, std::int64_t cols, ImageGroup group,
-                    std::vector<T>& buffer) {
+const T* group_rows(const T* dy, std::int64_t channels, std::int64_t cols, ImageGroup group, T* buffer) {
   if (group.count == 1) return dy + group.first * channels * cols;
   const std::int64_t pitch = group.count * cols;
-  buffer.resize(static_cast<std::size_t>(channels * pitch));
   for (std::int64_t g = 0; g < group.count; ++g) {
     for (std::int64_t c = 0; c < channels; ++c) {
-      std::copy_n(dy + ((group.first + g) * channels + c) * cols, cols, buffer.data() + c * pitch + g * cols);
+      std::copy_n(dy + ((group.first + g) * channels + c) * cols, cols, buffer + c * pitch + g * cols);
     }
   }
-  return buffer.data();
+  return buffer;
 }
 
 }  // namespace
@@ -182,27 +194,27 @@ template <class T>
 void conv2d_forward(const T* x, const T* weight, const T* bias, T* y, std::int64_t batch, std::int64_t out_channels,
                     const Conv2dGeometry& geometry) {
   const std::int64_t rows = geometry.column_rows(), cols = geometry.column_cols();
-  for_each_group_in_parallel<T>(batch, geometry, [&](ImageGroup group, Scratch<T>& scratch) {
-    const T* columns = group_columns(x, geometry, group, scratch.columns);
-    const std::int64_t pitch = group.count * cols;
-    T* out = y + group.first * out_channels * cols;
-    if (group.count > 1) {
-      scratch.output.resize(static_cast<std::size_t>(out_channels * pitch));
-      out = scratch.output.data();
-    }
-    // out [out_channels, count * cols] = bias + weight [out_channels, rows] * columns [rows, count * cols]: the bias
-    // is written first and the gemm adds to it (beta 1), which spares OpenBLAS its pass zeroing the output.
-    if (bias != nullptr) {
-      for (std::int64_t c = 0; c < out_channels; ++c) std::fill_n(out + c * pitch, pitch, bias[c]);
-    }
-    gemm(false, false, out_channels, pitch, rows, T(1), weight, rows, columns, pitch, T(bias != nullptr ? 1 : 0), out,
-         pitch);
-    if (group.count == 1) return;
-    for (std::int64_t g = 0; g < group.count; ++g) {
-      for (std::int64_t c = 0; c < out_channels; ++c) {
-        std::copy_n(out + c * pitch + g * cols, cols, y + ((group.first + g) * out_channels + c) * cols);
+  const RunPlan plan = plan_runs(batch, geometry);
+  for_each_run<T>(plan, batch, out_channels, geometry,
+                  [&](std::int64_t, std::int64_t begin, std::int64_t end, const RunBuffers<T>& buffers) {
+    for_each_group(begin, end, geometry, [&](ImageGroup group) {
+      const T* columns = group_columns(x, geometry, group, buffers.columns);
+      const std::int64_t pitch = group.count * cols;
+      T* out = group.count > 1 ? buffers.output : y + group.first * out_channels * cols;
+      // out [out_channels, count * cols] = bias + weight [out_channels, rows] * columns [rows, count * cols]: the
+      // bias is written first and the gemm adds to it (beta 1), which spares OpenBLAS its pass zeroing the output.
+      if (bias != nullptr) {
+        for (std::int64_t c = 0; c < out_channels; ++c) std::fill_n(out + c * pitch, pitch, bias[c]);
       }
-    }
+      gemm(false, false, out_channels, pitch, rows, T(1), weight, rows, columns, pitch, T(bias != nullptr ? 1 : 0),
+           out, pitch);
+      if (group.count == 1) return;
+      for (std::int64_t g = 0; g < group.count; ++g) {
+        for (std::int64_t c = 0; c < out_channels; ++c) {
+          std::copy_n(out + c * pitch + g * cols, cols, y + ((group.first + g) * out_channels + c) * cols);
+        }
+      }
+    });
   });
 }
 
@@ -211,19 +223,22 @@ void conv2d_backward_data(const T* dy, const T* weight, T* dx, std::int64_t batc
                           const Conv2dGeometry& geometry) {
   const std::int64_t rows = geometry.column_rows(), cols = geometry.column_cols();
   const std::int64_t image_size = geometry.channels * geometry.height * geometry.width;
-  for_each_group_in_parallel<T>(batch, geometry, [&](ImageGroup group, Scratch<T>& scratch) {
-    const std::int64_t pitch = group.count * cols;
-    const T* gradients = group_rows(dy, out_channels, cols, group, scratch.gradients);
-    // A single pointwise image's columns are its gradient; otherwise columns, then col2im per image.
-    const bool in_place = group.count == 1 && geometry.is_pointwise();
-    if (!in_place) scratch.columns.resize(static_cast<std::size_t>(rows * pitch));
-    T* target = in_place ? dx + group.first * image_size : scratch.columns.data();
-    // columns [rows, count * cols] = weight^T [rows, out_channels] * dy [out_channels, count * cols]
-    gemm(true, false, rows, pitch, out_channels, T(1), weight, rows, gradients, pitch, T(0), target, pitch);
-    if (in_place) return;
-    for (std::int64_t g = 0; g < group.count; ++g) {
-      col2im(scratch.columns.data() + g * cols, geometry, dx + (group.first + g) * image_size, pitch);
-    }
+  const RunPlan plan = plan_runs(batch, geometry);
+  for_each_run<T>(plan, batch, out_channels, geometry,
+                  [&](std::int64_t, std::int64_t begin, std::int64_t end, const RunBuffers<T>& buffers) {
+    for_each_group(begin, end, geometry, [&](ImageGroup group) {
+      const std::int64_t pitch = group.count * cols;
+      const T* gradients = group_rows(dy, out_channels, cols, group, buffers.gradients);
+      // A single pointwise image's columns are its gradient; otherwise columns, then col2im per image.
+      const bool in_place = group.count == 1 && geometry.is_pointwise();
+      T* target = in_place ? dx + group.first * image_size : buffers.columns;
+      // columns [rows, count * cols] = weight^T [rows, out_channels] * dy [out_channels, count * cols]
+      gemm(true, false, rows, pitch, out_channels, T(1), weight, rows, gradients, pitch, T(0), target, pitch);
+      if (in_place) return;
+      for (std::int64_t g = 0; g < group.count; ++g) {
+        col2im(target + g * cols, geometry, dx + (group.first + g) * image_size, pitch);
+      }
+    });
   });
 }
 
@@ -232,30 +247,25 @@ void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t ba
                             const Conv2dGeometry& geometry) {
   const std::int64_t rows = geometry.column_rows(), cols = geometry.column_cols();
   const std::int64_t weight_size = out_channels * rows;
-  // Images are split into chunks here (not by parallel_for) so each chunk's partial sum has a fixed slot and the
-  // slots are added in chunk order: the result does not depend on thread timing.
-  const std::int64_t chunks =
-      std::max<std::int64_t>(1, std::min<std::int64_t>(batch, in_parallel_region() ? 1 : num_threads()));
-  const std::int64_t images_per_chunk = (batch + chunks - 1) / chunks;
-  std::vector<T>& partials = thread_scratch<T>().partials;  // chunk 0 sums into dweight
-  partials.resize(static_cast<std::size_t>((chunks - 1) * weight_size));
-  parallel_for(0, chunks, 1, [&](std::int64_t chunk_begin, std::int64_t chunk_end) {
-    Scratch<T>& scratch = thread_scratch<T>();
-    for (std::int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
-      T* sum = chunk == 0 ? dweight : partials.data() + (chunk - 1) * weight_size;
-      std::fill(sum, sum + weight_size, T(0));
-      const std::int64_t first = chunk * images_per_chunk, last = std::min(batch, first + images_per_chunk);
-      for_each_group(first, last, geometry, [&](ImageGroup group) {
-        const std::int64_t pitch = group.count * cols;
-        const T* columns = group_columns(x, geometry, group, scratch.columns);
-        const T* gradients = group_rows(dy, out_channels, cols, group, scratch.gradients);
-        // sum [out_channels, rows] += dy [out_channels, count * cols] * columns^T [count * cols, rows]
-        gemm(false, true, out_channels, rows, pitch, T(1), gradients, pitch, columns, pitch, T(1), sum, rows);
-      });
-    }
+  // Each run sums into its own slot (run 0 into dweight) and the slots are added in run order: the result does not
+  // depend on which thread ran what.
+  const RunPlan plan = plan_runs(batch, geometry);
+  HostScratch<T> partial_sums;
+  T* partials = partial_sums.reserve(static_cast<std::size_t>((plan.runs - 1) * weight_size));
+  for_each_run<T>(plan, batch, out_channels, geometry,
+                  [&](std::int64_t run, std::int64_t begin, std::int64_t end, const RunBuffers<T>& buffers) {
+    T* sum = run == 0 ? dweight : partials + (run - 1) * weight_size;
+    std::fill(sum, sum + weight_size, T(0));
+    for_each_group(begin, end, geometry, [&](ImageGroup group) {
+      const std::int64_t pitch = group.count * cols;
+      const T* columns = group_columns(x, geometry, group, buffers.columns);
+      const T* gradients = group_rows(dy, out_channels, cols, group, buffers.gradients);
+      // sum [out_channels, rows] += dy [out_channels, count * cols] * columns^T [count * cols, rows]
+      gemm(false, true, out_channels, rows, pitch, T(1), gradients, pitch, columns, pitch, T(1), sum, rows);
+    });
   });
-  for (std::int64_t chunk = 1; chunk < chunks; ++chunk) {
-    const T* partial = partials.data() + (chunk - 1) * weight_size;
+  for (std::int64_t run = 1; run < plan.runs; ++run) {
+    const T* partial = partials + (run - 1) * weight_size;
     for (std::int64_t i = 0; i < weight_size; ++i) dweight[i] += partial[i];
   }
 }

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
+#include "kernels/host_scratch.h"
 #include "kernels/parallel.h"
 
 namespace kiln::kernels::cpu {
@@ -45,7 +45,8 @@ double cross_entropy_loss_sum(const T* logits, const std::int32_t* targets, std:
   // Partial sums over fixed blocks of positions, added in block order: the same result for any thread count.
   const std::int64_t positions = outer * inner, block = positions_per_task(classes);
   const std::int64_t blocks = (positions + block - 1) / block;
-  std::vector<double> partial(static_cast<std::size_t>(blocks), 0.0);
+  HostScratch<double> partials;
+  double* partial = partials.reserve(static_cast<std::size_t>(blocks));  // every block writes its slot
   parallel_for(0, blocks, 1, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t b = begin; b < end; ++b) {
       double total = 0;
@@ -55,11 +56,11 @@ double cross_entropy_loss_sum(const T* logits, const std::int32_t* targets, std:
         const Scores<T> scores = scores_at(logits, position, classes, inner);
         total += log_sum_exp(scores, classes) - scores[target];
       }
-      partial[static_cast<std::size_t>(b)] = total;
+      partial[b] = total;
     }
   });
   double total = 0;
-  for (const double value : partial) total += value;
+  for (std::int64_t b = 0; b < blocks; ++b) total += partial[b];
   return total;
 }
 

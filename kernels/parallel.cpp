@@ -40,7 +40,7 @@ class ThreadPool {
     wanted_threads_ = std::max(1, threads);
   }
 
-  void run(std::int64_t chunks, const std::function<void(std::int64_t)>& chunk_body) {
+  void run(std::int64_t chunks, FunctionRef<void(std::int64_t)> chunk_body) {
     std::lock_guard run_lock(run_mutex_);  // one parallel region at a time
     ensure_workers();
     {
@@ -85,7 +85,7 @@ class ThreadPool {
     inside_parallel_region = true;
     for (;;) {
       std::int64_t chunk;
-      const std::function<void(std::int64_t)>* body;
+      const FunctionRef<void(std::int64_t)>* body;
       {
         std::lock_guard lock(mutex_);
         if (body_ == nullptr || next_chunk_ >= chunk_count_) break;
@@ -110,7 +110,7 @@ class ThreadPool {
   std::mutex run_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  const std::function<void(std::int64_t)>* body_ = nullptr;
+  const FunctionRef<void(std::int64_t)>* body_ = nullptr;
   std::int64_t chunk_count_ = 0, next_chunk_ = 0, unfinished_ = 0;
   std::uint64_t generation_ = 0;
   std::exception_ptr error_;
@@ -129,7 +129,7 @@ void set_num_threads(int threads) { pool().set_threads(threads); }
 bool in_parallel_region() { return inside_parallel_region; }
 
 void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain,
-                  const std::function<void(std::int64_t, std::int64_t)>& body) {
+                  FunctionRef<void(std::int64_t, std::int64_t)> body) {
   const std::int64_t items = end - begin;
   if (items <= 0) return;
   grain = std::max<std::int64_t>(1, grain);

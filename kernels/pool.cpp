@@ -90,40 +90,41 @@ bool second_wins(T a, T b) {
 // one wins ties): the same winner as a row-major scan, in branch-free loops over whole rows that the compiler
 // vectorises (a scan per window is several times slower; its comparisons mispredict on activations).
 template <class T>
-void max_pool2d_forward_2x2(const T* x, T* y, std::int64_t* argmax, std::int64_t planes, std::int64_t height,
+void max_pool2d_forward_2x2(const T* x, T* y, std::int32_t* argmax, std::int64_t planes, std::int64_t height,
                             std::int64_t width) {
   const std::int64_t out_h = height / 2, out_w = width / 2, in_plane = height * width;
   const std::int64_t grain = std::max<std::int64_t>(1, grain_elements / std::max<std::int64_t>(1, in_plane));
   parallel_for(0, planes, grain, [&](std::int64_t first_plane, std::int64_t end_plane) {
-    // Local copies: stores through the int64 argmax pointer could alias captured sizes and stop the vectoriser.
+    // Local copies: stores through the argmax pointer could alias captured sizes and stop the vectoriser.
     const std::int64_t columns = out_w, line_width = width, rows = out_h;
-    // Per-thread rows, kept between calls so that a training step allocates nothing here.
-    thread_local std::vector<T> pair_best;
-    thread_local std::vector<std::int32_t> second_in_pair;
-    pair_best.resize(static_cast<std::size_t>(2 * columns));
-    second_in_pair.resize(static_cast<std::size_t>(2 * columns));
+    // The two window rows' pair winners, a block of output columns at a time (on the stack: nothing allocated).
+    constexpr std::int64_t block = 64;
+    T pair_best[2][block];
+    std::int32_t second_in_pair[2][block];
     for (std::int64_t plane = first_plane; plane < end_plane; ++plane) {
       for (std::int64_t i = 0; i < rows; ++i) {
-        for (std::int64_t r = 0; r < 2; ++r) {
-          const T* __restrict line = x + plane * in_plane + (2 * i + r) * line_width;
-          T* __restrict best = pair_best.data() + r * columns;
-          std::int32_t* __restrict second = second_in_pair.data() + r * columns;
-          for (std::int64_t j = 0; j < columns; ++j) {
-            const bool take = second_wins(line[2 * j], line[2 * j + 1]);
-            best[j] = take ? line[2 * j + 1] : line[2 * j];
-            second[j] = take;
+        for (std::int64_t j0 = 0; j0 < columns; j0 += block) {
+          const std::int64_t count = std::min(block, columns - j0);
+          for (std::int64_t r = 0; r < 2; ++r) {
+            const T* __restrict line = x + plane * in_plane + (2 * i + r) * line_width + 2 * j0;
+            T* __restrict best = pair_best[r];
+            std::int32_t* __restrict second = second_in_pair[r];
+            for (std::int64_t j = 0; j < count; ++j) {
+              const bool take = second_wins(line[2 * j], line[2 * j + 1]);
+              best[j] = take ? line[2 * j + 1] : line[2 * j];
+              second[j] = take;
+            }
           }
-        }
-        const T* __restrict top = pair_best.data();
-        const T* __restrict bottom = top + columns;
-        const std::int32_t* __restrict top_second = second_in_pair.data();
-        const std::int32_t* __restrict bottom_second = top_second + columns;
-        T* __restrict out = y + (plane * rows + i) * columns;
-        std::int64_t* __restrict where = argmax + (plane * rows + i) * columns;
-        for (std::int64_t j = 0; j < columns; ++j) {
-          const bool take = second_wins(top[j], bottom[j]);
-          out[j] = take ? bottom[j] : top[j];
-          where[j] = 2 * i * line_width + 2 * j + (take ? line_width + bottom_second[j] : top_second[j]);
+          const std::int64_t offset = (plane * rows + i) * columns + j0;
+          T* __restrict out = y + offset;
+          std::int32_t* __restrict where = argmax + offset;
+          const std::int64_t top_left = 2 * i * line_width + 2 * j0;
+          for (std::int64_t j = 0; j < count; ++j) {
+            const bool take = second_wins(pair_best[0][j], pair_best[1][j]);
+            out[j] = take ? pair_best[1][j] : pair_best[0][j];
+            where[j] = static_cast<std::int32_t>(top_left + 2 * j +
+                                                 (take ? line_width + second_in_pair[1][j] : second_in_pair[0][j]));
+          }
         }
       }
     }
@@ -131,7 +132,7 @@ void max_pool2d_forward_2x2(const T* x, T* y, std::int64_t* argmax, std::int64_t
 }
 
 template <class T>
-void max_pool2d_forward(const T* x, T* y, std::int64_t* argmax, std::int64_t planes, const PoolAxis& rows,
+void max_pool2d_forward(const T* x, T* y, std::int32_t* argmax, std::int64_t planes, const PoolAxis& rows,
                         const PoolAxis& cols) {
   const std::int64_t width = cols.in_size, in_plane = rows.in_size * width;
   const std::int64_t out_h = rows.out_size(), out_w = cols.out_size(), out_plane = out_h * out_w;
@@ -158,14 +159,14 @@ void max_pool2d_forward(const T* x, T* y, std::int64_t* argmax, std::int64_t pla
         }
         const std::int64_t out_index = plane * out_plane + i * out_w + j;
         y[out_index] = best;
-        argmax[out_index] = best_index;
+        argmax[out_index] = static_cast<std::int32_t>(best_index);
       }
     }
   });
 }
 
 template <class T>
-void max_pool2d_backward(const T* dy, const std::int64_t* argmax, T* dx, std::int64_t planes,
+void max_pool2d_backward(const T* dy, const std::int32_t* argmax, T* dx, std::int64_t planes,
                          std::int64_t in_plane_size, std::int64_t out_plane_size) {
   for_each_plane(planes, in_plane_size + out_plane_size, [&](std::int64_t plane) {
     T* grad_in = dx + plane * in_plane_size;
@@ -220,8 +221,8 @@ void avg_pool2d_backward(const T* dy, T* dx, std::int64_t planes, const PoolAxis
 }
 
 #define KILN_INSTANTIATE(T)                                                                                       \
-  template void max_pool2d_forward<T>(const T*, T*, std::int64_t*, std::int64_t, const PoolAxis&, const PoolAxis&); \
-  template void max_pool2d_backward<T>(const T*, const std::int64_t*, T*, std::int64_t, std::int64_t, std::int64_t); \
+  template void max_pool2d_forward<T>(const T*, T*, std::int32_t*, std::int64_t, const PoolAxis&, const PoolAxis&); \
+  template void max_pool2d_backward<T>(const T*, const std::int32_t*, T*, std::int64_t, std::int64_t, std::int64_t); \
   template void avg_pool2d_forward<T>(const T*, T*, std::int64_t, const PoolAxis&, const PoolAxis&, std::int64_t);   \
   template void avg_pool2d_backward<T>(const T*, T*, std::int64_t, const PoolAxis&, const PoolAxis&, std::int64_t);
 KILN_INSTANTIATE(float)

@@ -6,13 +6,16 @@
 #include <initializer_list>
 #include <vector>
 
+#include "kiln/pool_allocator.h"
+
 namespace kiln::kernels::cpu {
 
 // The windows of a pool along one axis: output index o reads input positions [begin[o], end[o]), clipped to the
-// input and never empty; average pooling counts extent[o] positions toward its divisor.
+// input and never empty; average pooling counts extent[o] positions toward its divisor. The tables are made per call,
+// so they come from the pool allocator.
 struct PoolAxis {
   std::int64_t in_size = 0;
-  std::vector<std::int64_t> begin, end, extent;
+  PoolVector<std::int64_t> begin, end, extent;
   std::int64_t out_size() const { return static_cast<std::int64_t>(begin.size()); }
 };
 
@@ -27,14 +30,14 @@ PoolAxis strided_pool_axis(std::int64_t in_size, std::int64_t kernel, std::int64
 // Windows [floor(o * in / out), ceil((o + 1) * in / out)), extent = their length.
 PoolAxis adaptive_pool_axis(std::int64_t in_size, std::int64_t out_size);
 
-// y[p, i, j] = max of x[p] over window (i, j); argmax[p, i, j] = the winner's offset h * W + w inside its plane. The
-// first maximum wins ties and NaN wins over numbers, as in PyTorch.
+// y[p, i, j] = max of x[p] over window (i, j); argmax[p, i, j] = the winner's offset h * W + w inside its plane (H * W
+// must fit in int32). The first maximum wins ties and NaN wins over numbers, as in PyTorch.
 template <class T>
-void max_pool2d_forward(const T* x, T* y, std::int64_t* argmax, std::int64_t planes, const PoolAxis& rows,
+void max_pool2d_forward(const T* x, T* y, std::int32_t* argmax, std::int64_t planes, const PoolAxis& rows,
                         const PoolAxis& cols);
 // dx = 0, then dx[p, argmax[p, i, j]] += dy[p, i, j].
 template <class T>
-void max_pool2d_backward(const T* dy, const std::int64_t* argmax, T* dx, std::int64_t planes,
+void max_pool2d_backward(const T* dy, const std::int32_t* argmax, T* dx, std::int64_t planes,
                          std::int64_t in_plane_size, std::int64_t out_plane_size);
 // y[p, i, j] = sum of x[p] over window (i, j) / divisor, where divisor = divisor_override when > 0, else
 // rows.extent[i] * cols.extent[j].
@@ -77,7 +80,7 @@ inline std::vector<std::int32_t> pool_window_table(const cpu::PoolAxis& rows, co
   return table;
 }
 
-// As the CPU versions, with argmax as int32 (the same in-plane offsets h * W + w; H * W must fit in int32).
+// As the CPU versions (the same int32 in-plane offsets h * W + w in argmax).
 void max_pool2d_forward(const float* x, float* y, std::int32_t* argmax, std::int64_t planes,
                         const cpu::PoolAxis& rows, const cpu::PoolAxis& cols, const std::int32_t* window_table);
 // dx[p, q] = the sum, in output order, of the dy[p, i, j] whose window holds q and whose argmax is q.

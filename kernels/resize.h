@@ -7,15 +7,17 @@
 #include <vector>
 
 #include "kiln/ops/resize.h"
+#include "kiln/pool_allocator.h"
 
 namespace kiln::kernels::cpu {
 
-// Output index o of one axis blends input positions low[o] and high[o] with weights 1 - frac[o] and frac[o].
+// Output index o of one axis blends input positions low[o] and high[o] with weights 1 - frac[o] and frac[o]. Made per
+// call, so the tables come from the pool allocator.
 template <class T>
 struct ResizeAxis {
   std::int64_t in_size = 0;
-  std::vector<std::int64_t> low, high;
-  std::vector<T> frac;
+  PoolVector<std::int64_t> low, high;
+  PoolVector<T> frac;
   std::int64_t out_size() const { return static_cast<std::int64_t>(low.size()); }
 };
 
@@ -67,7 +69,7 @@ inline std::vector<std::int32_t> resize_index_table(const cpu::ResizeAxis<float>
 
 // Rows' frac, then cols' frac.
 inline std::vector<float> resize_frac_table(const cpu::ResizeAxis<float>& rows, const cpu::ResizeAxis<float>& cols) {
-  std::vector<float> table(rows.frac);
+  std::vector<float> table(rows.frac.begin(), rows.frac.end());
   table.insert(table.end(), cols.frac.begin(), cols.frac.end());
   return table;
 }

@@ -41,7 +41,7 @@ std::int64_t Module::parameter_count() const {
   return count;
 }
 
-void Module::apply(const std::function<void(Module&)>& visit) {
+void Module::apply(FunctionRef<void(Module&)> visit) {
   visit(*this);
   for (const auto& child : children_) child.second->apply(visit);
 }

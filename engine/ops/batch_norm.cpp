@@ -39,10 +39,10 @@ Tensor cudnn_train_batch_norm(const Tensor& x, const Tensor& gamma, const Tensor
                                               y.data<float>(), running_mean.data<float>(), running_var.data<float>(),
                                               saved_mean.data<float>(), saved_inv_std.data<float>(), outer, channels,
                                               inner, options.momentum, options.eps);
-  record(y, "batch_norm", {x, gamma, beta}, [=](const Tensor& dy, const std::vector<bool>& needs) {
+  record(y, "batch_norm", {x, gamma, beta}, [=](const Tensor& dy, const GradientNeeds& needs) {
     const OpScope backward_scope("batch_norm", Pass::backward);
     // cuDNN writes all three gradients; the unwanted ones are dropped.
-    std::vector<Tensor> gradients{Tensor::empty(x.shape(), x.dtype(), x.device()),
+    Gradients gradients{Tensor::empty(x.shape(), x.dtype(), x.device()),
                                   Tensor::empty({channels}, x.dtype(), x.device()),
                                   Tensor::empty({channels}, x.dtype(), x.device())};
     kernels::cudnn::batch_norm_backward_training(device_index, x.data<float>(), dy.data<float>(), gamma.data<float>(),
@@ -120,9 +120,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
     });
   }
   record(y, "batch_norm", {x, gamma, beta},
-         [=](const Tensor& dy, const std::vector<bool>& needs) {
+         [=](const Tensor& dy, const GradientNeeds& needs) {
            const OpScope backward_scope("batch_norm", Pass::backward);
-           std::vector<Tensor> gradients(3);
+           Gradients gradients(3);
            if (needs[0]) gradients[0] = Tensor::empty(x.shape(), x.dtype(), x.device());
            if (needs[1]) gradients[1] = Tensor::empty({channels}, x.dtype(), x.device());
            if (needs[2]) gradients[2] = Tensor::empty({channels}, x.dtype(), x.device());

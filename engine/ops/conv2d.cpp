@@ -52,7 +52,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     });
   }
   record(y, "conv2d", {x, weight, bias},
-         [x, weight, geometry, batch, out_channels, backend](const Tensor& dy, const std::vector<bool>& needs) {
+         [x, weight, geometry, batch, out_channels, backend](const Tensor& dy, const GradientNeeds& needs) {
            const OpScope backward_scope("conv2d", Pass::backward);
            Tensor dx, dweight, dbias;
            if (needs[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
@@ -106,7 +106,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                }
              });
            }
-           return std::vector<Tensor>{dx, dweight, dbias};
+           return Gradients{dx, dweight, dbias};
          });
   return y;
 }

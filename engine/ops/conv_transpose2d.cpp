@@ -55,7 +55,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
     });
   }
   record(y, "conv_transpose2d", {x, weight, bias},
-         [x, weight, adjoint, batch, in_channels](const Tensor& dy, const std::vector<bool>& needs) {
+         [x, weight, adjoint, batch, in_channels](const Tensor& dy, const GradientNeeds& needs) {
            const OpScope backward_scope("conv_transpose2d", Pass::backward);
            Tensor dx, dweight, dbias;
            if (needs[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
@@ -96,7 +96,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
                }
              });
            }
-           return std::vector<Tensor>{dx, dweight, dbias};
+           return Gradients{dx, dweight, dbias};
          });
   return y;
 }

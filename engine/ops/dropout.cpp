@@ -18,7 +18,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
   const bool cuda = ops::on_cuda("dropout", x);
   const std::int64_t n = x.numel();
   // One byte per element, on x's device.
-  auto mask = std::make_shared<Storage>(static_cast<std::size_t>(n), x.device());
+  auto mask = make_pooled<Storage>(static_cast<std::size_t>(n), x.device());
   auto* mask_bytes = static_cast<std::uint8_t*>(mask->data());
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (cuda) {
@@ -33,7 +33,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
       kernels::cpu::dropout_forward(x.data<T>(), y.data<T>(), mask_bytes, n, generator.seed(), first, p);
     });
   }
-  record(y, "dropout", {x}, [mask, p, cuda](const Tensor& dy, const std::vector<bool>&) {
+  record(y, "dropout", {x}, [mask, p, cuda](const Tensor& dy, const GradientNeeds&) {
     const OpScope backward_scope("dropout", Pass::backward);
     const auto* kept = static_cast<const std::uint8_t*>(mask->data());
     Tensor dx = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
@@ -45,7 +45,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
         kernels::cpu::dropout_backward(dy.data<T>(), kept, dx.data<T>(), dy.numel(), p);
       });
     }
-    return std::vector<Tensor>{dx};
+    return Gradients{dx};
   });
   return y;
 }

@@ -36,7 +36,7 @@ Tensor activation(const char* op, const Tensor& x, const ActivationKernels& kern
   } else {
     kernels.cpu_forward_f32(x.data<float>(), y.data<float>(), x.numel());
   }
-  record(y, op, {x}, [x, op, kernels](const Tensor& dy, const std::vector<bool>&) {
+  record(y, op, {x}, [x, op, kernels](const Tensor& dy, const GradientNeeds&) {
     const OpScope backward_scope(op, Pass::backward);
     Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
     if (ops::on_cuda(op, x)) {
@@ -46,7 +46,7 @@ Tensor activation(const char* op, const Tensor& x, const ActivationKernels& kern
     } else {
       kernels.cpu_backward_f32(x.data<float>(), dy.data<float>(), dx.data<float>(), x.numel());
     }
-    return std::vector<Tensor>{dx};
+    return Gradients{dx};
   });
   return y;
 }
@@ -70,8 +70,8 @@ Tensor add(const Tensor& a, const Tensor& b) {
       kernels::cpu::add(a.data<T>(), b.data<T>(), out.data<T>(), a.numel());
     });
   }
-  record(out, "add", {a, b}, [](const Tensor& grad, const std::vector<bool>&) {
-    return std::vector<Tensor>{grad, grad};
+  record(out, "add", {a, b}, [](const Tensor& grad, const GradientNeeds&) {
+    return Gradients{grad, grad};
   });
   return out;
 }
@@ -87,9 +87,9 @@ Tensor mul(const Tensor& a, const Tensor& b) {
       kernels::cpu::mul(a.data<T>(), b.data<T>(), out.data<T>(), a.numel());
     });
   }
-  record(out, "mul", {a, b}, [a, b](const Tensor& grad, const std::vector<bool>& needs) {
+  record(out, "mul", {a, b}, [a, b](const Tensor& grad, const GradientNeeds& needs) {
     const OpScope backward_scope("mul", Pass::backward);
-    return std::vector<Tensor>{needs[0] ? mul(grad, b) : Tensor(), needs[1] ? mul(grad, a) : Tensor()};
+    return Gradients{needs[0] ? mul(grad, b) : Tensor(), needs[1] ? mul(grad, a) : Tensor()};
   });
   return out;
 }
@@ -106,9 +106,9 @@ Tensor scale(const Tensor& x, double factor) {
       kernels::cpu::scale(x.data<T>(), static_cast<T>(factor), out.data<T>(), x.numel());
     });
   }
-  record(out, "scale", {x}, [factor](const Tensor& grad, const std::vector<bool>&) {
+  record(out, "scale", {x}, [factor](const Tensor& grad, const GradientNeeds&) {
     const OpScope backward_scope("scale", Pass::backward);
-    return std::vector<Tensor>{scale(grad, factor)};
+    return Gradients{scale(grad, factor)};
   });
   return out;
 }
@@ -148,7 +148,7 @@ Tensor bias_add(const Tensor& x, const Tensor& bias) {
     });
   }
   const Shape bias_shape = bias.shape();
-  record(y, "bias_add", {x, bias}, [=](const Tensor& dy, const std::vector<bool>& needs) {
+  record(y, "bias_add", {x, bias}, [=](const Tensor& dy, const GradientNeeds& needs) {
     const OpScope backward_scope("bias_add", Pass::backward);
     Tensor dbias;
     if (needs[1]) {
@@ -162,7 +162,7 @@ Tensor bias_add(const Tensor& x, const Tensor& bias) {
         });
       }
     }
-    return std::vector<Tensor>{dy, dbias};
+    return Gradients{dy, dbias};
   });
   return y;
 }

@@ -61,7 +61,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     });
   }
   record(y, "linear", {x, weight, bias},
-         [x, weight, batch, in_features, out_features, backend](const Tensor& dy, const std::vector<bool>& needs) {
+         [x, weight, batch, in_features, out_features, backend](const Tensor& dy, const GradientNeeds& needs) {
            const OpScope backward_scope("linear", Pass::backward);
            Tensor dx, dweight, dbias;
            if (needs[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
@@ -94,7 +94,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                if (needs[2]) kernels::cpu::bias_add_backward(dy.data<T>(), dbias.data<T>(), batch, out_features, 1);
              });
            }
-           return std::vector<Tensor>{dx, dweight, dbias};
+           return Gradients{dx, dweight, dbias};
          });
   return y;
 }

@@ -90,7 +90,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, std::int32_t i
     });
   }
   const double per_position = per_position_for(counted);
-  record(loss, "cross_entropy", {logits}, [=](const Tensor& grad, const std::vector<bool>&) {
+  record(loss, "cross_entropy", {logits}, [=](const Tensor& grad, const GradientNeeds&) {
     const OpScope backward_scope("cross_entropy", Pass::backward);
     Tensor dlogits = Tensor::empty(logits.shape(), logits.dtype(), logits.device());
     const double scale = grad.item() * per_position;
@@ -104,7 +104,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, std::int32_t i
                                              outer, classes, inner, ignore_index, scale);
       });
     }
-    return std::vector<Tensor>{dlogits};
+    return Gradients{dlogits};
   });
   return loss;
 }

@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <vector>
 
 #include "engine/ops/dispatch.h"
@@ -18,25 +17,25 @@ using kernels::cpu::PoolAxis;
 void check_image(const char* op, const Tensor& x) {
   ops::check_rank(op, "x", x, 4);
   KILN_CHECK(x.size(2) > 0 && x.size(3) > 0, op, ": input ", shape_str(x.shape()), " has no spatial extent");
-  // The CUDA kernels keep windows and argmax offsets (< H * W) in int32.
-  KILN_CHECK(!ops::on_cuda(op, x) || x.size(2) * x.size(3) <= std::numeric_limits<std::int32_t>::max(), op,
-             ": input planes of ", x.size(2), "x", x.size(3), " are too large for the CUDA kernels");
+  // Windows and argmax offsets (< H * W) are kept in int32.
+  KILN_CHECK(x.size(2) * x.size(3) <= std::numeric_limits<std::int32_t>::max(), op, ": input planes of ", x.size(2),
+             "x", x.size(3), " are too large (H * W must fit in int32)");
 }
 
 // PyTorch's conditions on kernel, stride and padding, plus a window that fits the padded input.
 void check_strided_options(const char* op, const Tensor& x, const Pool2dOptions& options) {
   check_image(op, x);
-  const std::string shape = shape_str(x.shape());
+  const auto shape = [&x] { return shape_str(x.shape()); };  // formatted only for a message
   KILN_CHECK(options.kernel_h > 0 && options.kernel_w > 0 && options.stride_h > 0 && options.stride_w > 0, op,
              ": kernel ", options.kernel_h, "x", options.kernel_w, " and stride ", options.stride_h, "x",
-             options.stride_w, " must be positive (input ", shape, ")");
+             options.stride_w, " must be positive (input ", shape(), ")");
   KILN_CHECK(options.pad_h >= 0 && options.pad_w >= 0 && options.pad_h <= options.kernel_h / 2 &&
                  options.pad_w <= options.kernel_w / 2,
              op, ": padding ", options.pad_h, "x", options.pad_w, " must lie between 0 and half the kernel ",
-             options.kernel_h, "x", options.kernel_w, " (input ", shape, ")");
+             options.kernel_h, "x", options.kernel_w, " (input ", shape(), ")");
   const std::int64_t padded_h = x.size(2) + 2 * options.pad_h, padded_w = x.size(3) + 2 * options.pad_w;
   KILN_CHECK(options.kernel_h <= padded_h && options.kernel_w <= padded_w, op, ": pool window ", options.kernel_h,
-             "x", options.kernel_w, " is larger than the padded input ", padded_h, "x", padded_w, " (input ", shape,
+             "x", options.kernel_w, " is larger than the padded input ", padded_h, "x", padded_w, " (input ", shape(),
              ", padding ", options.pad_h, "x", options.pad_w, ")");
   KILN_CHECK(options.divisor_override >= 0, op, ": divisor_override must be 0 (off) or positive, got ",
              options.divisor_override);
@@ -68,37 +67,35 @@ Tensor max_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, cons
   const OpScope op_scope(op);
   const std::int64_t planes = x.size(0) * x.size(1);
   Tensor y = Tensor::empty({x.size(0), x.size(1), rows.out_size(), cols.out_size()}, x.dtype(), x.device());
-  // The saved argmax: int64 on the host for the CPU kernels, an int32 tensor on the device for the CUDA ones.
-  auto host_argmax = std::make_shared<std::vector<std::int64_t>>();
-  Tensor device_argmax, table;
+  // The winners' in-plane offsets route the gradient back; one int32 tensor on the input's device.
+  const Tensor argmax = Tensor::empty(y.shape(), DType::i32, x.device());
+  Tensor table;
   const bool cuda = ops::on_cuda(op, x);
   if (cuda) {
     table = device_window_table(rows, cols, x.device());
-    device_argmax = Tensor::empty(y.shape(), DType::i32, x.device());
     KILN_CUDA_KERNEL_CALL(kernels::cuda::max_pool2d_forward(x.data<float>(), y.data<float>(),
-                                                            device_argmax.data<std::int32_t>(), planes, rows, cols,
+                                                            argmax.data<std::int32_t>(), planes, rows, cols,
                                                             table.data<std::int32_t>()));
   } else {
-    host_argmax->resize(static_cast<std::size_t>(y.numel()));
     ops::dispatch_float(op, x, [&]<class T>() {
-      kernels::cpu::max_pool2d_forward(x.data<T>(), y.data<T>(), host_argmax->data(), planes, rows, cols);
+      kernels::cpu::max_pool2d_forward(x.data<T>(), y.data<T>(), argmax.data<std::int32_t>(), planes, rows, cols);
     });
   }
   const std::int64_t in_plane_size = x.size(2) * x.size(3), out_plane_size = y.size(2) * y.size(3);
-  record(y, op, {x}, [=, input_shape = x.shape()](const Tensor& dy, const std::vector<bool>&) {
+  record(y, op, {x}, [=, input_shape = x.shape()](const Tensor& dy, const GradientNeeds&) {
     const OpScope backward_scope(op, Pass::backward);
     Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
     if (cuda) {
-      KILN_CUDA_KERNEL_CALL(kernels::cuda::max_pool2d_backward(dy.data<float>(), device_argmax.data<std::int32_t>(),
+      KILN_CUDA_KERNEL_CALL(kernels::cuda::max_pool2d_backward(dy.data<float>(), argmax.data<std::int32_t>(),
                                                                dx.data<float>(), planes, rows, cols,
                                                                table.data<std::int32_t>()));
     } else {
       ops::dispatch_float(op, dy, [&]<class T>() {
-        kernels::cpu::max_pool2d_backward(dy.data<T>(), host_argmax->data(), dx.data<T>(), planes, in_plane_size,
-                                          out_plane_size);
+        kernels::cpu::max_pool2d_backward(dy.data<T>(), argmax.data<std::int32_t>(), dx.data<T>(), planes,
+                                          in_plane_size, out_plane_size);
       });
     }
-    return std::vector<Tensor>{dx};
+    return Gradients{dx};
   });
   return y;
 }
@@ -120,7 +117,7 @@ Tensor avg_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, cons
       kernels::cpu::avg_pool2d_forward(x.data<T>(), y.data<T>(), planes, rows, cols, divisor_override);
     });
   }
-  record(y, op, {x}, [=, input_shape = x.shape()](const Tensor& dy, const std::vector<bool>&) {
+  record(y, op, {x}, [=, input_shape = x.shape()](const Tensor& dy, const GradientNeeds&) {
     const OpScope backward_scope(op, Pass::backward);
     Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
     if (cuda) {
@@ -132,7 +129,7 @@ Tensor avg_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, cons
         kernels::cpu::avg_pool2d_backward(dy.data<T>(), dx.data<T>(), planes, rows, cols, divisor_override);
       });
     }
-    return std::vector<Tensor>{dx};
+    return Gradients{dx};
   });
   return y;
 }

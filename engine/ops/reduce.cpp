@@ -24,9 +24,9 @@ Tensor sum_scaled(const char* op, const Tensor& x, double factor) {
     });
   }
   const Shape shape = x.shape();
-  record(out, op, {x}, [op, shape, factor](const Tensor& grad, const std::vector<bool>&) {
+  record(out, op, {x}, [op, shape, factor](const Tensor& grad, const GradientNeeds&) {
     const OpScope backward_scope(op, Pass::backward);
-    return std::vector<Tensor>{Tensor::full(shape, grad.item() * factor, grad.dtype(), grad.device())};
+    return Gradients{Tensor::full(shape, grad.item() * factor, grad.dtype(), grad.device())};
   });
   return out;
 }

@@ -37,13 +37,13 @@ Tensor resize_bilinear(const Tensor& x, std::int64_t out_h, std::int64_t out_w, 
                                                                  index_table.data<std::int32_t>(),
                                                                  frac_table.data<float>()));
     record(y, "resize_bilinear", {x},
-           [=, input_shape = x.shape()](const Tensor& dy, const std::vector<bool>&) {
+           [=, input_shape = x.shape()](const Tensor& dy, const GradientNeeds&) {
              const OpScope backward_scope("resize_bilinear", Pass::backward);
              Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
              KILN_CUDA_KERNEL_CALL(kernels::cuda::resize_bilinear_backward(
                  dy.data<float>(), dx.data<float>(), planes, rows, cols, index_table.data<std::int32_t>(),
                  frac_table.data<float>()));
-             return std::vector<Tensor>{dx};
+             return Gradients{dx};
            });
     return y;
   }
@@ -52,7 +52,7 @@ Tensor resize_bilinear(const Tensor& x, std::int64_t out_h, std::int64_t out_w, 
                                           kernels::cpu::resize_axis<T>(in_h, out_h, mode),
                                           kernels::cpu::resize_axis<T>(in_w, out_w, mode));
   });
-  record(y, "resize_bilinear", {x}, [=, input_shape = x.shape()](const Tensor& dy, const std::vector<bool>&) {
+  record(y, "resize_bilinear", {x}, [=, input_shape = x.shape()](const Tensor& dy, const GradientNeeds&) {
     const OpScope backward_scope("resize_bilinear", Pass::backward);
     Tensor dx = Tensor::empty(input_shape, dy.dtype(), dy.device());
     ops::dispatch_float("resize_bilinear", dy, [&]<class T>() {
@@ -60,7 +60,7 @@ Tensor resize_bilinear(const Tensor& x, std::int64_t out_h, std::int64_t out_w, 
                                              kernels::cpu::resize_axis<T>(in_h, out_h, mode),
                                              kernels::cpu::resize_axis<T>(in_w, out_w, mode));
     });
-    return std::vector<Tensor>{dx};
+    return Gradients{dx};
   });
   return y;
 }

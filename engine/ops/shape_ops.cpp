@@ -46,9 +46,9 @@ Tensor concat_channels(const std::vector<Tensor>& inputs) {
   std::vector<Shape> input_shapes;
   for (const Tensor& input : inputs) input_shapes.push_back(input.shape());
   record(output, "concat_channels", inputs,
-         [input_shapes, inner_sizes, outer, cuda](const Tensor& grad, const std::vector<bool>& needs) {
+         [input_shapes, inner_sizes, outer, cuda](const Tensor& grad, const GradientNeeds& needs) {
            const OpScope backward_scope("concat_channels", Pass::backward);
-           std::vector<Tensor> grads(input_shapes.size());
+           Gradients grads(input_shapes.size());
            for (std::size_t i = 0; i < grads.size(); ++i) {
              if (needs[i]) grads[i] = Tensor::empty(input_shapes[i], grad.dtype(), grad.device());
            }

@@ -78,11 +78,12 @@ void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatr
   const std::int64_t rows = logits.size(0), classes = logits.size(1);
   KILN_CHECK(static_cast<std::int64_t>(confusion.size()) == classes, "count_predictions: logits have ", classes,
              " classes but the confusion matrix has ", confusion.size());
-  const std::vector<float> values = logits.to_vector();
+  // Host tensors rather than vectors: the trainer calls this every step, which must not allocate.
+  const Tensor host_logits = logits.to(DType::f32).cpu();
   const Tensor host_labels = labels.cpu();
   const std::int32_t* truth = host_labels.data<std::int32_t>();
   for (std::int64_t row = 0; row < rows; ++row) {
-    const float* scores = values.data() + row * classes;
+    const float* scores = host_logits.data<float>() + row * classes;
     std::int64_t best = 0;
     for (std::int64_t c = 1; c < classes; ++c) {
       if (scores[c] > scores[best]) best = c;

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <functional>
 
 #include "kiln/kiln.h"
 
@@ -63,4 +64,35 @@ TEST_CASE("autograd: gradients flow through reshape views", "[autograd]") {
   sum(mul(x.reshape({3, 2}), x.reshape({3, 2}))).backward();
   CHECK(x.grad().shape() == Shape{2, 3});
   CHECK(x.grad().to_vector_f64() == std::vector<double>{2, 4, 6, 8, 10, 12});
+}
+
+namespace {
+// An identity op whose backward runs `inside` first, to test what backward does when a backward function misbehaves.
+Tensor identity_calling(const Tensor& x, std::function<void()> inside) {
+  Tensor y = x.clone();
+  record(y, "identity_calling", {x}, [inside](const Tensor& grad, const GradientNeeds&) {
+    inside();
+    return Gradients{grad};
+  });
+  return y;
+}
+}  // namespace
+
+TEST_CASE("autograd: a throwing backward leaves no stale gradients; nested backward is refused", "[autograd]") {
+  Tensor w = Tensor::from_vector(std::vector<double>{1, 2}, {2});
+  w.set_requires_grad(true);
+  // The throw comes after mul's gradient reached the node below (pending): a later pass must not see it.
+  Tensor shared = scale(w, 3.0);
+  Tensor failing = sum(mul(identity_calling(shared, [] { throw Error("boom"); }), shared));
+  CHECK_THROWS_WITH(failing.backward(), Catch::Contains("boom"));
+  CHECK_FALSE(w.grad().defined());
+
+  sum(scale(w, 2.0)).backward();
+  CHECK(w.grad().to_vector_f64() == std::vector<double>{2, 2});
+
+  Tensor other = sum(scale(w, 5.0));
+  Tensor nested = sum(identity_calling(w, [&other] { other.backward(); }));
+  CHECK_THROWS_WITH(nested.backward(), Catch::Contains("inside another backward"));
+  sum(w).backward();  // the flag is cleared after the error
+  CHECK(w.grad().to_vector_f64() == std::vector<double>{3, 3});
 }

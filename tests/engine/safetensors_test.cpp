@@ -151,6 +151,8 @@ TEST_CASE("safetensors: corrupt files are rejected naming the file and the probl
   rejects("shape_overflow",
           safetensors_bytes(R"({"a":)" + entry("F32", "[4294967296,4294967296]", "[0,8]") + "}", f32_pair),
           "more than 2^64");
+  rejects("rank_nine", safetensors_bytes(R"({"a":)" + entry("F32", "[1,1,1,1,1,1,1,1,2]", "[0,8]") + "}", f32_pair),
+          "'a': shape [1,1,1,1,1,1,1,1,2] has 9 dimensions");
   rejects("negative_dim", safetensors_bytes(R"({"a":)" + entry("F32", "[-2]", "[0,8]") + "}", f32_pair),
           "negative size");
   rejects("overlap",

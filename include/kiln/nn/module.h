@@ -1,12 +1,12 @@
 #pragma once
 // Modules: layers that own parameters (trainable leaves) and buffers (running statistics), named with dots as PyTorch
 // names them ("features.0.weight").
-#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "kiln/function_ref.h"
 #include "kiln/tensor.h"
 
 namespace kiln::nn {
@@ -38,7 +38,7 @@ class Module {
   std::int64_t parameter_count() const;  // trainable elements
 
   // Calls `visit` on this module, then on every descendant in registration order (to reach layers of one kind).
-  void apply(const std::function<void(Module&)>& visit);
+  void apply(FunctionRef<void(Module&)> visit);
 
   // Training switches dropout and batch-norm statistics; set recursively.
   void train(bool on = true);
