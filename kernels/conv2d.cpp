@@ -1,5 +1,5 @@
-// CPU convolution: im2col + gemm, small images a few to a gemm, groups of images split over threads, one column
-// buffer per thread.
+// CPU convolution: im2col + gemm (wide columns for stride-1 unpadded kernels), small images a few to a gemm, groups
+// of images split over threads, one column buffer per thread.
 #include "kernels/conv2d.h"
 
 #include <algorithm>
@@ -69,13 +69,32 @@ void copy_short_run(const T* in, std::int64_t count, T* out) {
   std::memcpy(out + count - block, in + count - block, sizeof(T) * block);
 }
 
+// How a call lays out one image's column matrix. A stride-1 unpadded convolution uses wide columns: column
+// p = oh * width + ow, as if each output row were as wide as the input, so that column row (c, r, s) is one contiguous
+// piece of input channel c starting at (r, s), copied whole instead of as out_height short runs. The last
+// kernel_w - 1 columns of each output row are junk: dropped from the output, and zero in the gathered output
+// gradients, so that they add nothing to either gradient. That saves copies only where the columns outweigh the
+// output (dropping the junk means copying the output once more): at least two column rows per output channel. Other
+// convolutions use im2col's columns.
+struct ColumnLayout {
+  bool wide;
+  std::int64_t cols;  // per image
+};
+
+ColumnLayout column_layout(const Conv2dGeometry& geometry, std::int64_t out_channels) {
+  const bool wide = geometry.stride_h == 1 && geometry.stride_w == 1 && geometry.pad_h == 0 && geometry.pad_w == 0 &&
+                    !geometry.is_pointwise() && geometry.column_rows() >= 2 * out_channels;
+  // The last wide column reads pixel (height - 1, width - 1): no row runs past its channel.
+  return {wide, wide ? (geometry.out_height() - 1) * geometry.width + geometry.out_width() : geometry.column_cols()};
+}
+
 // Small images' column matrices go side by side so that one gemm gets at least this many columns: OpenBLAS pays per
 // call for packing and for the partial tiles at a matrix's edge, which dominate at, say, 11x11 outputs. Large images
 // go one at a time (their columns already fill a gemm, and a bigger buffer would leave the cache).
 constexpr std::int64_t min_gemm_columns = 1024;
 
-std::int64_t images_per_gemm(const Conv2dGeometry& geometry) {
-  return std::max<std::int64_t>(1, min_gemm_columns / std::max<std::int64_t>(1, geometry.column_cols()));
+std::int64_t images_per_gemm(const ColumnLayout& layout) {
+  return std::max<std::int64_t>(1, min_gemm_columns / std::max<std::int64_t>(1, layout.cols));
 }
 
 // A group of `count` images starting at image `first`, the unit of one gemm.
@@ -83,10 +102,10 @@ struct ImageGroup {
   std::int64_t first, count;
 };
 
-// Runs body(group) for every group of up to images_per_gemm(geometry) consecutive images of [begin, end).
+// Runs body(group) for every group of up to images_per_gemm(layout) consecutive images of [begin, end).
 template <class Body>
-void for_each_group(std::int64_t begin, std::int64_t end, const Conv2dGeometry& geometry, Body body) {
-  const std::int64_t size = images_per_gemm(geometry);
+void for_each_group(std::int64_t begin, std::int64_t end, const ColumnLayout& layout, Body body) {
+  const std::int64_t size = images_per_gemm(layout);
   for (std::int64_t first = begin; first < end; first += size) body(ImageGroup{first, std::min(size, end - first)});
 }
 
@@ -95,8 +114,8 @@ struct RunPlan {
   std::int64_t runs, images_per_run;
 };
 
-RunPlan plan_runs(std::int64_t batch, const Conv2dGeometry& geometry) {
-  const std::int64_t size = images_per_gemm(geometry), groups = (batch + size - 1) / size;
+RunPlan plan_runs(std::int64_t batch, const ColumnLayout& layout) {
+  const std::int64_t size = images_per_gemm(layout), groups = (batch + size - 1) / size;
   const std::int64_t threads = in_parallel_region() ? 1 : num_threads();
   const std::int64_t runs = std::max<std::int64_t>(1, std::min(groups, threads));
   return {runs, (groups + runs - 1) / runs * size};
@@ -114,8 +133,8 @@ struct RunBuffers {
 // with these shapes, so the caching allocator serves it from its cache whichever threads take the runs.
 template <class T, class Body>
 void for_each_run(const RunPlan& plan, std::int64_t batch, std::int64_t out_channels, const Conv2dGeometry& geometry,
-                  Body body) {
-  const std::int64_t pitch = images_per_gemm(geometry) * geometry.column_cols();
+                  const ColumnLayout& layout, Body body) {
+  const std::int64_t pitch = images_per_gemm(layout) * layout.cols;
   const std::int64_t column_elements = geometry.column_rows() * pitch, row_elements = out_channels * pitch;
   const std::int64_t run_elements = column_elements + 2 * row_elements;
   HostScratch<T> scratch;
@@ -130,31 +149,97 @@ void for_each_run(const RunPlan& plan, std::int64_t batch, std::int64_t out_chan
   });
 }
 
-// The column matrices of a group's images side by side, [column_rows, count * column_cols]: a single pointwise image
+// image -> its wide columns (see ColumnLayout), row k at columns + k * row_pitch.
+template <class T>
+void wide_im2col(const T* image, const Conv2dGeometry& geometry, std::int64_t cols, T* columns,
+                 std::int64_t row_pitch) {
+  for (std::int64_t c = 0, k = 0; c < geometry.channels; ++c) {
+    for (std::int64_t r = 0; r < geometry.kernel_h; ++r) {
+      for (std::int64_t s = 0; s < geometry.kernel_w; ++s, ++k) {
+        std::copy_n(image + (c * geometry.height + r) * geometry.width + s, cols, columns + k * row_pitch);
+      }
+    }
+  }
+}
+
+// The adjoint of wide_im2col: image = 0, then every wide column entry added to the pixel it was read from.
+template <class T>
+void wide_col2im(const T* columns, const Conv2dGeometry& geometry, std::int64_t cols, T* image,
+                 std::int64_t row_pitch) {
+  std::fill(image, image + geometry.channels * geometry.height * geometry.width, T(0));
+  for (std::int64_t c = 0, k = 0; c < geometry.channels; ++c) {
+    for (std::int64_t r = 0; r < geometry.kernel_h; ++r) {
+      for (std::int64_t s = 0; s < geometry.kernel_w; ++s, ++k) {
+        T* out = image + (c * geometry.height + r) * geometry.width + s;
+        const T* in = columns + k * row_pitch;
+        for (std::int64_t p = 0; p < cols; ++p) out[p] += in[p];
+      }
+    }
+  }
+}
+
+// The column matrices of a group's images side by side, [column_rows, count * layout.cols]: a single pointwise image
 // is its own column matrix; otherwise im2col into `buffer`.
 template <class T>
-const T* group_columns(const T* x, const Conv2dGeometry& geometry, ImageGroup group, T* buffer) {
+const T* group_columns(const T* x, const Conv2dGeometry& geometry, const ColumnLayout& layout, ImageGroup group,
+                       T* buffer) {
   const std::int64_t image_size = geometry.channels * geometry.height * geometry.width;
-  const std::int64_t cols = geometry.column_cols(), pitch = group.count * cols;
+  const std::int64_t pitch = group.count * layout.cols;
   if (group.count == 1 && geometry.is_pointwise()) return x + group.first * image_size;
   for (std::int64_t g = 0; g < group.count; ++g) {
-    im2col(x + (group.first + g) * image_size, geometry, buffer + g * cols, pitch);
+    const T* image = x + (group.first + g) * image_size;
+    T* columns = buffer + g * layout.cols;
+    if (layout.wide) {
+      wide_im2col(image, geometry, layout.cols, columns, pitch);
+    } else {
+      im2col(image, geometry, columns, pitch);
+    }
   }
   return buffer;
 }
 
-// The group's output gradients [count, channels, cols] as one matrix [channels, count * cols]: in place for one
-// image, else gathered into `buffer`.
+// The group's output gradients [count, channels, OH, OW] as one matrix [channels, count * layout.cols]: in place for
+// one image with im2col's layout, else gathered into `buffer` (junk wide columns zero).
 template <class T>
-const T* group_rows(const T* dy, std::int64_t channels, std::int64_t cols, ImageGroup group, T* buffer) {
-  if (group.count == 1) return dy + group.first * channels * cols;
-  const std::int64_t pitch = group.count * cols;
+const T* group_rows(const T* dy, std::int64_t channels, const Conv2dGeometry& geometry, const ColumnLayout& layout,
+                    ImageGroup group, T* buffer) {
+  const std::int64_t out_h = geometry.out_height(), out_w = geometry.out_width(), cols = out_h * out_w;
+  if (group.count == 1 && !layout.wide) return dy + group.first * channels * cols;
+  const std::int64_t pitch = group.count * layout.cols;
   for (std::int64_t g = 0; g < group.count; ++g) {
     for (std::int64_t c = 0; c < channels; ++c) {
-      std::copy_n(dy + ((group.first + g) * channels + c) * cols, cols, buffer + c * pitch + g * cols);
+      const T* in = dy + ((group.first + g) * channels + c) * cols;
+      T* out = buffer + c * pitch + g * layout.cols;
+      if (!layout.wide) {
+        std::copy_n(in, cols, out);
+        continue;
+      }
+      for (std::int64_t oh = 0; oh < out_h; ++oh) {
+        copy_short_run(in + oh * out_w, out_w, out + oh * geometry.width);
+        if (oh + 1 < out_h) std::fill_n(out + oh * geometry.width + out_w, geometry.width - out_w, T(0));
+      }
     }
   }
   return buffer;
+}
+
+// A group's gemm output [channels, count * layout.cols] -> y [count, channels, OH, OW], junk wide columns dropped.
+template <class T>
+void scatter_group_output(const T* out, std::int64_t channels, const Conv2dGeometry& geometry,
+                          const ColumnLayout& layout, ImageGroup group, T* y) {
+  const std::int64_t out_h = geometry.out_height(), out_w = geometry.out_width(), cols = out_h * out_w;
+  const std::int64_t pitch = group.count * layout.cols;
+  for (std::int64_t g = 0; g < group.count; ++g) {
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const T* in = out + c * pitch + g * layout.cols;
+      T* image = y + ((group.first + g) * channels + c) * cols;
+      if (!layout.wide) {
+        std::copy_n(in, cols, image);
+        continue;
+      }
+      for (std::int64_t oh = 0; oh < out_h; ++oh) copy_short_run(in + oh * geometry.width, out_w, image + oh * out_w);
+    }
+  }
 }
 
 }  // namespace
@@ -185,7 +270,11 @@ void col2im(const T* columns, const Conv2dGeometry& geometry, T* image, std::int
       [&](std::int64_t column, std::int64_t pixel, std::int64_t count) {
         const T* in = columns + column;
         T* out = image + pixel;
-        for (std::int64_t k = 0; k < count; ++k) out[k * stride] += in[k];
+        if (stride == 1) {  // a separate loop, which the compiler vectorises
+          for (std::int64_t k = 0; k < count; ++k) out[k] += in[k];
+        } else {
+          for (std::int64_t k = 0; k < count; ++k) out[k * stride] += in[k];
+        }
       },
       [](std::int64_t, std::int64_t) {});
 }
@@ -193,14 +282,16 @@ void col2im(const T* columns, const Conv2dGeometry& geometry, T* image, std::int
 template <class T>
 void conv2d_forward(const T* x, const T* weight, const T* bias, T* y, std::int64_t batch, std::int64_t out_channels,
                     const Conv2dGeometry& geometry) {
-  const std::int64_t rows = geometry.column_rows(), cols = geometry.column_cols();
-  const RunPlan plan = plan_runs(batch, geometry);
-  for_each_run<T>(plan, batch, out_channels, geometry,
+  const std::int64_t rows = geometry.column_rows();
+  const ColumnLayout layout = column_layout(geometry, out_channels);
+  const RunPlan plan = plan_runs(batch, layout);
+  for_each_run<T>(plan, batch, out_channels, geometry, layout,
                   [&](std::int64_t, std::int64_t begin, std::int64_t end, const RunBuffers<T>& buffers) {
-    for_each_group(begin, end, geometry, [&](ImageGroup group) {
-      const T* columns = group_columns(x, geometry, group, buffers.columns);
-      const std::int64_t pitch = group.count * cols;
-      T* out = group.count > 1 ? buffers.output : y + group.first * out_channels * cols;
+    for_each_group(begin, end, layout, [&](ImageGroup group) {
+      const T* columns = group_columns(x, geometry, layout, group, buffers.columns);
+      const std::int64_t pitch = group.count * layout.cols;
+      const bool direct = group.count == 1 && !layout.wide;  // the gemm output is y itself
+      T* out = direct ? y + group.first * out_channels * layout.cols : buffers.output;
       // out [out_channels, count * cols] = bias + weight [out_channels, rows] * columns [rows, count * cols]: the
       // bias is written first and the gemm adds to it (beta 1), which spares OpenBLAS its pass zeroing the output.
       if (bias != nullptr) {
@@ -208,12 +299,7 @@ void conv2d_forward(const T* x, const T* weight, const T* bias, T* y, std::int64
       }
       gemm(false, false, out_channels, pitch, rows, T(1), weight, rows, columns, pitch, T(bias != nullptr ? 1 : 0),
            out, pitch);
-      if (group.count == 1) return;
-      for (std::int64_t g = 0; g < group.count; ++g) {
-        for (std::int64_t c = 0; c < out_channels; ++c) {
-          std::copy_n(out + c * pitch + g * cols, cols, y + ((group.first + g) * out_channels + c) * cols);
-        }
-      }
+      if (!direct) scatter_group_output(out, out_channels, geometry, layout, group, y);
     });
   });
 }
@@ -221,14 +307,15 @@ void conv2d_forward(const T* x, const T* weight, const T* bias, T* y, std::int64
 template <class T>
 void conv2d_backward_data(const T* dy, const T* weight, T* dx, std::int64_t batch, std::int64_t out_channels,
                           const Conv2dGeometry& geometry) {
-  const std::int64_t rows = geometry.column_rows(), cols = geometry.column_cols();
+  const std::int64_t rows = geometry.column_rows();
   const std::int64_t image_size = geometry.channels * geometry.height * geometry.width;
-  const RunPlan plan = plan_runs(batch, geometry);
-  for_each_run<T>(plan, batch, out_channels, geometry,
+  const ColumnLayout layout = column_layout(geometry, out_channels);
+  const RunPlan plan = plan_runs(batch, layout);
+  for_each_run<T>(plan, batch, out_channels, geometry, layout,
                   [&](std::int64_t, std::int64_t begin, std::int64_t end, const RunBuffers<T>& buffers) {
-    for_each_group(begin, end, geometry, [&](ImageGroup group) {
-      const std::int64_t pitch = group.count * cols;
-      const T* gradients = group_rows(dy, out_channels, cols, group, buffers.gradients);
+    for_each_group(begin, end, layout, [&](ImageGroup group) {
+      const std::int64_t pitch = group.count * layout.cols;
+      const T* gradients = group_rows(dy, out_channels, geometry, layout, group, buffers.gradients);
       // A single pointwise image's columns are its gradient; otherwise columns, then col2im per image.
       const bool in_place = group.count == 1 && geometry.is_pointwise();
       T* target = in_place ? dx + group.first * image_size : buffers.columns;
@@ -236,7 +323,12 @@ void conv2d_backward_data(const T* dy, const T* weight, T* dx, std::int64_t batc
       gemm(true, false, rows, pitch, out_channels, T(1), weight, rows, gradients, pitch, T(0), target, pitch);
       if (in_place) return;
       for (std::int64_t g = 0; g < group.count; ++g) {
-        col2im(target + g * cols, geometry, dx + (group.first + g) * image_size, pitch);
+        T* image = dx + (group.first + g) * image_size;
+        if (layout.wide) {
+          wide_col2im(target + g * layout.cols, geometry, layout.cols, image, pitch);
+        } else {
+          col2im(target + g * layout.cols, geometry, image, pitch);
+        }
       }
     });
   });
@@ -245,21 +337,22 @@ void conv2d_backward_data(const T* dy, const T* weight, T* dx, std::int64_t batc
 template <class T>
 void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t batch, std::int64_t out_channels,
                             const Conv2dGeometry& geometry) {
-  const std::int64_t rows = geometry.column_rows(), cols = geometry.column_cols();
+  const std::int64_t rows = geometry.column_rows();
   const std::int64_t weight_size = out_channels * rows;
+  const ColumnLayout layout = column_layout(geometry, out_channels);
   // Each run sums into its own slot (run 0 into dweight) and the slots are added in run order: the result does not
   // depend on which thread ran what.
-  const RunPlan plan = plan_runs(batch, geometry);
+  const RunPlan plan = plan_runs(batch, layout);
   HostScratch<T> partial_sums;
   T* partials = partial_sums.reserve(static_cast<std::size_t>((plan.runs - 1) * weight_size));
-  for_each_run<T>(plan, batch, out_channels, geometry,
+  for_each_run<T>(plan, batch, out_channels, geometry, layout,
                   [&](std::int64_t run, std::int64_t begin, std::int64_t end, const RunBuffers<T>& buffers) {
     T* sum = run == 0 ? dweight : partials + (run - 1) * weight_size;
     std::fill(sum, sum + weight_size, T(0));
-    for_each_group(begin, end, geometry, [&](ImageGroup group) {
-      const std::int64_t pitch = group.count * cols;
-      const T* columns = group_columns(x, geometry, group, buffers.columns);
-      const T* gradients = group_rows(dy, out_channels, cols, group, buffers.gradients);
+    for_each_group(begin, end, layout, [&](ImageGroup group) {
+      const std::int64_t pitch = group.count * layout.cols;
+      const T* columns = group_columns(x, geometry, layout, group, buffers.columns);
+      const T* gradients = group_rows(dy, out_channels, geometry, layout, group, buffers.gradients);
       // sum [out_channels, rows] += dy [out_channels, count * cols] * columns^T [count * cols, rows]
       gemm(false, true, out_channels, rows, pitch, T(1), gradients, pitch, columns, pitch, T(1), sum, rows);
     });

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "kernels/conv2d.h"
 #include "kernels/parallel.h"
 #include "kiln/kiln.h"
 #include "tests/support/gradcheck.h"
@@ -60,6 +61,74 @@ TEST_CASE("forward: conv2d 1x1 fast path matches the general im2col path", "[for
         CHECK(padded[(image * 6 + row) * 7 + col] == Approx(expected).epsilon(1e-12));
       }
     }
+  }
+}
+
+TEST_CASE("forward: the CPU conv2d kernels match a direct sum, wide and im2col columns, grouped images",
+          "[forward]") {
+  using kernels::cpu::Conv2dGeometry;
+  struct Case {
+    const char* name;
+    std::int64_t batch, out_channels;
+    Conv2dGeometry geometry;
+  };
+  // 13x13 -> 11x11 puts 7 images in a gemm: 20 images are 3 groups, split over 2 threads in the second pass.
+  const Case cases[] = {{"3x3 stride 1 unpadded (wide columns)", 20, 3, {2, 13, 13, 3, 3}},
+                        {"2x3 stride 1 unpadded, non-square (wide columns)", 3, 2, {3, 6, 5, 2, 3}},
+                        {"3x1 stride 1 unpadded (wide columns)", 2, 2, {2, 5, 4, 3, 1}},
+                        {"3x3 stride 1 unpadded, few column rows per output channel (im2col)", 3, 8, {1, 6, 7, 3, 3}},
+                        {"3x3 padding 1 (im2col)", 9, 2, {2, 7, 6, 3, 3, 1, 1, 1, 1}},
+                        {"3x3 stride 2 (im2col)", 2, 3, {2, 7, 8, 3, 3, 2, 2, 0, 0}}};
+  for (const Case& c : cases) {
+    const Conv2dGeometry& g = c.geometry;
+    const std::int64_t oh = g.out_height(), ow = g.out_width();
+    Generator generator(61);
+    const std::vector<double> x = Tensor::randn({c.batch, g.channels, g.height, g.width}, generator, DType::f64)
+                                      .to_vector_f64();
+    const std::vector<double> w =
+        Tensor::randn({c.out_channels, g.channels, g.kernel_h, g.kernel_w}, generator, DType::f64).to_vector_f64();
+    const std::vector<double> b = Tensor::randn({c.out_channels}, generator, DType::f64).to_vector_f64();
+    const std::vector<double> dy = Tensor::randn({c.batch, c.out_channels, oh, ow}, generator, DType::f64)
+                                       .to_vector_f64();
+    // The direct sums: y = b + sum w * x, dx = sum w * dy, dw = sum dy * x over every (output, tap) pair.
+    std::vector<double> y(dy.size()), dx(x.size()), dw(w.size());
+    for (std::int64_t n = 0; n < c.batch; ++n) {
+      for (std::int64_t k = 0; k < c.out_channels; ++k) {
+        for (std::int64_t i = 0; i < oh * ow; ++i) {
+          const std::size_t out = static_cast<std::size_t>((n * c.out_channels + k) * oh * ow + i);
+          y[out] = b[static_cast<std::size_t>(k)];
+          for (std::int64_t ch = 0; ch < g.channels; ++ch) {
+            for (std::int64_t r = 0; r < g.kernel_h; ++r) {
+              for (std::int64_t s = 0; s < g.kernel_w; ++s) {
+                const std::int64_t row = i / ow * g.stride_h - g.pad_h + r, col = i % ow * g.stride_w - g.pad_w + s;
+                if (row < 0 || row >= g.height || col < 0 || col >= g.width) continue;
+                const auto in = static_cast<std::size_t>(((n * g.channels + ch) * g.height + row) * g.width + col);
+                const auto tap = static_cast<std::size_t>(((k * g.channels + ch) * g.kernel_h + r) * g.kernel_w + s);
+                y[out] += w[tap] * x[in];
+                dx[in] += w[tap] * dy[out];
+                dw[tap] += dy[out] * x[in];
+              }
+            }
+          }
+        }
+      }
+    }
+    const int saved_threads = kernels::num_threads();
+    for (const int threads : {1, 2}) {
+      INFO(c.name << ", " << threads << " threads");
+      kernels::set_num_threads(threads);
+      std::vector<double> y_kernel(y.size()), dx_kernel(dx.size(), -1), dw_kernel(dw.size(), -1);
+      kernels::cpu::conv2d_forward(x.data(), w.data(), b.data(), y_kernel.data(), c.batch, c.out_channels, g);
+      kernels::cpu::conv2d_backward_data(dy.data(), w.data(), dx_kernel.data(), c.batch, c.out_channels, g);
+      kernels::cpu::conv2d_backward_weight(x.data(), dy.data(), dw_kernel.data(), c.batch, c.out_channels, g);
+      for (const auto& [actual, expected] : {std::pair{&y_kernel, &y}, {&dx_kernel, &dx}, {&dw_kernel, &dw}}) {
+        for (std::size_t i = 0; i < expected->size(); ++i) {
+          INFO("element " << i);
+          CHECK((*actual)[i] == Approx((*expected)[i]).epsilon(1e-12).margin(1e-12));
+        }
+      }
+    }
+    kernels::set_num_threads(saved_threads);
   }
 }
 
@@ -142,6 +211,10 @@ TEST_CASE("gradcheck: conv2d", "[gradcheck]") {
   SECTION("strides (1, 2), padding (0, 1), no bias") {
     check_gradients([](auto& in) { return conv2d(in[0], in[1], Tensor(), {1, 2, 0, 1}); },
                     {random_input({2, 2, 5, 3}, 54), random_input({3, 2, 2, 3}, 55)});
+  }
+  SECTION("stride 1, unpadded, non-square kernel (wide columns)") {
+    check_gradients([](auto& in) { return conv2d(in[0], in[1], in[2]); },
+                    {random_input({2, 2, 5, 6}, 59), random_input({3, 2, 3, 2}, 60), random_input({3}, 61)});
   }
   SECTION("1x1 pointwise path") {
     check_gradients([](auto& in) { return conv2d(in[0], in[1], in[2]); },
