@@ -8,7 +8,7 @@
 namespace {
 
 int devices_command(const kiln::cli::Arguments&) {
-  std::cout << kiln::cuda_status_line() << "\n";
+  std::cout << kiln::cuda_status_line() << "\n" << kiln::cpu_status_line() << "\n";
   return 0;
 }
 
@@ -17,7 +17,7 @@ int devices_command(const kiln::cli::Arguments&) {
 int main(int argc, char** argv) {
   using kiln::cli::Command;
   const std::vector<Command> commands = {
-      Command("devices", "show the CUDA devices kiln can use (or why none)", {}, devices_command),
+      Command("devices", "show the CUDA devices kiln can use (or why none) and the CPU backend", {}, devices_command),
       kiln::tools::train_command(),
       kiln::tools::eval_command(),
       kiln::tools::info_command(),

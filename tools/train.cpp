@@ -173,6 +173,7 @@ int run_train(const cli::Arguments& arguments) {
   const long long threads = arguments.integer("--threads", 0, 4096);
   config.device = device;
   if (threads > 0) kernels::set_num_threads(static_cast<int>(threads));
+  if (!config.device.is_cuda()) std::cout << cpu_status_line() << "\n";
 
   train::ReaderSettings reader;
   reader.threads = static_cast<int>(arguments.integer("--reader-threads", 1, 256));
