@@ -123,19 +123,21 @@ void Tensor::backward() const {
   }
   static std::atomic<std::uint64_t> passes{0};
   thread_local PassBuffers buffers;
+  // However the pass ends: no gradient is left pending (a failed pass leaves some) and the thread may run another.
+  struct PassEnd {
+    PassBuffers& buffers;
+    ~PassEnd() {
+      for (Node* node : buffers.order) node->pending_gradient = Tensor();
+      in_backward = false;
+    }
+  };
   in_backward = true;
+  const PassEnd pass_end{buffers};
   topological_order(grad_fn().get(), ++passes, buffers);
   grad_fn()->pending_gradient = seed;
-  try {
-    for (Node* node : buffers.order) {
-      if (node->pending_gradient.defined()) run_node(*node);  // else no gradient flowed here
-    }
-  } catch (...) {
-    for (Node* node : buffers.order) node->pending_gradient = Tensor();
-    in_backward = false;
-    throw;
+  for (Node* node : buffers.order) {
+    if (node->pending_gradient.defined()) run_node(*node);  // else no gradient flowed here
   }
-  in_backward = false;
 }
 
 }  // namespace kiln
