@@ -102,6 +102,18 @@ TEST_CASE("module: parameter counts", "[module]") {
   CHECK_THROWS_WITH(nn::Linear(0, 5, generator), Catch::Contains("Linear") && Catch::Contains("in_features"));
 }
 
+// GCC 12 tuned for Ice Lake or newer miscompiled exactly this (the defaulted {1, 1, 0, 0} arrived as four 1s, so the
+// convolution padded); CMakeLists.txt picks the target that avoids it, and this test fails if that regresses.
+TEST_CASE("module: a Conv2d built with default options has stride 1 and no padding", "[module]") {
+  Generator generator(2);
+  nn::Conv2d conv(1, 2, 3, generator);
+  CHECK(conv.options.stride_h == 1);
+  CHECK(conv.options.stride_w == 1);
+  CHECK(conv.options.pad_h == 0);
+  CHECK(conv.options.pad_w == 0);
+  CHECK(conv.forward(Tensor::zeros({1, 1, 28, 28})).shape() == Shape{1, 2, 26, 26});
+}
+
 TEST_CASE("module: initialisation follows PyTorch's bounds and the seed", "[module]") {
   Generator generator(3);
   // Conv2d(3, 8, 3): fan_in 27. 216 uniform draws reach close to the bound.
