@@ -86,10 +86,17 @@ bool second_wins(T a, T b) {
   return (b > a) | std::isnan(b);
 }
 
+// relu(x) as relu_forward computes it: a NaN becomes 0.
+template <class T>
+T relu_of(T x) {
+  return x > T(0) ? x : T(0);
+}
+
 // 2x2 windows at stride 2 without padding, the common case: each window row's pair first, then the two rows (the top
 // one wins ties): the same winner as a row-major scan, in branch-free loops over whole rows that the compiler
-// vectorises (a scan per window is several times slower; its comparisons mispredict on activations).
-template <class T>
+// vectorises (a scan per window is several times slower; its comparisons mispredict on activations). Relu pools
+// relu(x): the same scan over values that hold no NaN, then argmax -1 where the winner is 0.
+template <bool Relu, class T>
 void max_pool2d_forward_2x2(const T* x, T* y, std::int32_t* argmax, std::int64_t planes, std::int64_t height,
                             std::int64_t width) {
   const std::int64_t out_h = height / 2, out_w = width / 2, in_plane = height * width;
@@ -110,8 +117,10 @@ void max_pool2d_forward_2x2(const T* x, T* y, std::int32_t* argmax, std::int64_t
             T* __restrict best = pair_best[r];
             std::int32_t* __restrict second = second_in_pair[r];
             for (std::int64_t j = 0; j < count; ++j) {
-              const bool take = second_wins(line[2 * j], line[2 * j + 1]);
-              best[j] = take ? line[2 * j + 1] : line[2 * j];
+              const T left = Relu ? relu_of(line[2 * j]) : line[2 * j];
+              const T right = Relu ? relu_of(line[2 * j + 1]) : line[2 * j + 1];
+              const bool take = second_wins(left, right);
+              best[j] = take ? right : left;
               second[j] = take;
             }
           }
@@ -121,9 +130,11 @@ void max_pool2d_forward_2x2(const T* x, T* y, std::int32_t* argmax, std::int64_t
           const std::int64_t top_left = 2 * i * line_width + 2 * j0;
           for (std::int64_t j = 0; j < count; ++j) {
             const bool take = second_wins(pair_best[0][j], pair_best[1][j]);
-            out[j] = take ? pair_best[1][j] : pair_best[0][j];
-            where[j] = static_cast<std::int32_t>(top_left + 2 * j +
-                                                 (take ? line_width + second_in_pair[1][j] : second_in_pair[0][j]));
+            const T winner = take ? pair_best[1][j] : pair_best[0][j];
+            const auto offset_in_plane = static_cast<std::int32_t>(
+                top_left + 2 * j + (take ? line_width + second_in_pair[1][j] : second_in_pair[0][j]));
+            out[j] = winner;
+            where[j] = Relu && !(winner > T(0)) ? -1 : offset_in_plane;
           }
         }
       }
@@ -133,11 +144,12 @@ void max_pool2d_forward_2x2(const T* x, T* y, std::int32_t* argmax, std::int64_t
 
 template <class T>
 void max_pool2d_forward(const T* x, T* y, std::int32_t* argmax, std::int64_t planes, const PoolAxis& rows,
-                        const PoolAxis& cols) {
+                        const PoolAxis& cols, bool relu) {
   const std::int64_t width = cols.in_size, in_plane = rows.in_size * width;
   const std::int64_t out_h = rows.out_size(), out_w = cols.out_size(), out_plane = out_h * out_w;
   if (non_overlapping_windows(rows, 2) && non_overlapping_windows(cols, 2)) {
-    return max_pool2d_forward_2x2(x, y, argmax, planes, rows.in_size, width);
+    return relu ? max_pool2d_forward_2x2<true>(x, y, argmax, planes, rows.in_size, width)
+                : max_pool2d_forward_2x2<false>(x, y, argmax, planes, rows.in_size, width);
   }
   for_each_plane(planes, plane_work(rows, cols), [&](std::int64_t plane) {
     const T* in = x + plane * in_plane;
@@ -145,13 +157,14 @@ void max_pool2d_forward(const T* x, T* y, std::int32_t* argmax, std::int64_t pla
       const auto row = static_cast<std::size_t>(i);
       for (std::int64_t j = 0; j < out_w; ++j) {
         const auto col = static_cast<std::size_t>(j);
-        T best = -std::numeric_limits<T>::infinity();
+        // The max of relu(x) starts from 0 with no winner, and only larger values win.
+        T best = relu ? T(0) : -std::numeric_limits<T>::infinity();
         const std::int64_t col_begin = cols.begin[col], col_end = cols.end[col];
-        std::int64_t best_index = rows.begin[row] * width + col_begin;
+        std::int64_t best_index = relu ? -1 : rows.begin[row] * width + col_begin;
         for (std::int64_t h = rows.begin[row]; h < rows.end[row]; ++h) {
           const T* line = in + h * width;
           for (std::int64_t w = col_begin; w < col_end; ++w) {
-            if (line[w] > best || std::isnan(line[w])) {  // a NaN wins and stays, as in PyTorch
+            if (line[w] > best || (!relu && std::isnan(line[w]))) {  // a NaN wins and stays, as in PyTorch
               best = line[w];
               best_index = h * width + w;
             }
@@ -172,7 +185,9 @@ void max_pool2d_backward(const T* dy, const std::int32_t* argmax, T* dx, std::in
     T* grad_in = dx + plane * in_plane_size;
     std::fill(grad_in, grad_in + in_plane_size, T(0));
     const std::int64_t first = plane * out_plane_size;
-    for (std::int64_t k = first; k < first + out_plane_size; ++k) grad_in[argmax[k]] += dy[k];
+    for (std::int64_t k = first; k < first + out_plane_size; ++k) {
+      if (argmax[k] >= 0) grad_in[argmax[k]] += dy[k];
+    }
   });
 }
 
@@ -221,7 +236,8 @@ void avg_pool2d_backward(const T* dy, T* dx, std::int64_t planes, const PoolAxis
 }
 
 #define KILN_INSTANTIATE(T)                                                                                       \
-  template void max_pool2d_forward<T>(const T*, T*, std::int32_t*, std::int64_t, const PoolAxis&, const PoolAxis&); \
+  template void max_pool2d_forward<T>(const T*, T*, std::int32_t*, std::int64_t, const PoolAxis&, const PoolAxis&,  \
+                                      bool);                                                                      \
   template void max_pool2d_backward<T>(const T*, const std::int32_t*, T*, std::int64_t, std::int64_t, std::int64_t); \
   template void avg_pool2d_forward<T>(const T*, T*, std::int64_t, const PoolAxis&, const PoolAxis&, std::int64_t);   \
   template void avg_pool2d_backward<T>(const T*, T*, std::int64_t, const PoolAxis&, const PoolAxis&, std::int64_t);

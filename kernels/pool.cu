@@ -40,19 +40,20 @@ __device__ float divisor_of(const Windows& windows, std::int64_t i, std::int64_t
 }
 
 // One thread per output element (p, i, j): scans its window in row-major order; the first maximum wins, NaN wins.
+// With relu, the scan starts from 0 with no winner (-1), and only larger values win: the max of relu(x).
 __global__ void max_pool2d_forward_kernel(const float* x, float* y, std::int32_t* argmax, std::int64_t planes,
-                                          Windows windows) {
+                                          Windows windows, bool relu) {
   const std::int64_t out_h = windows.rows.out_size, out_w = windows.cols.out_size, width = windows.cols.in_size;
   const std::int64_t in_plane = windows.rows.in_size * width;
   KILN_GRID_STRIDE_LOOP(index, planes * out_h * out_w) {
     const std::int64_t j = index % out_w, i = index / out_w % out_h, plane = index / (out_w * out_h);
     const float* in = x + plane * in_plane;
-    float best = -INFINITY;
-    std::int64_t best_offset = windows.rows.begin[i] * width + windows.cols.begin[j];
+    float best = relu ? 0.0f : -INFINITY;
+    std::int64_t best_offset = relu ? -1 : windows.rows.begin[i] * width + windows.cols.begin[j];
     for (std::int64_t h = windows.rows.begin[i]; h < windows.rows.end[i]; ++h) {
       for (std::int64_t w = windows.cols.begin[j]; w < windows.cols.end[j]; ++w) {
         const float value = in[h * width + w];
-        if (value > best || std::isnan(value)) {
+        if (value > best || (!relu && std::isnan(value))) {
           best = value;
           best_offset = h * width + w;
         }
@@ -119,10 +120,11 @@ __global__ void avg_pool2d_backward_kernel(const float* dy, float* dx, std::int6
 }  // namespace
 
 void max_pool2d_forward(const float* x, float* y, std::int32_t* argmax, std::int64_t planes,
-                        const cpu::PoolAxis& rows, const cpu::PoolAxis& cols, const std::int32_t* window_table) {
+                        const cpu::PoolAxis& rows, const cpu::PoolAxis& cols, const std::int32_t* window_table,
+                        bool relu) {
   const std::int64_t n = planes * rows.out_size() * cols.out_size();
   KILN_LAUNCH(max_pool2d_forward_kernel, grid_for(n), dim3(threads_per_block), 0, nullptr, x, y, argmax, planes,
-              windows_of(rows, cols, window_table));
+              windows_of(rows, cols, window_table), relu);
 }
 
 void max_pool2d_backward(const float* dy, const std::int32_t* argmax, float* dx, std::int64_t planes,

@@ -32,10 +32,13 @@ PoolAxis adaptive_pool_axis(std::int64_t in_size, std::int64_t out_size);
 
 // y[p, i, j] = max of x[p] over window (i, j); argmax[p, i, j] = the winner's offset h * W + w inside its plane (H * W
 // must fit in int32). The first maximum wins ties and NaN wins over numbers, as in PyTorch.
+// With relu, the max of relu(x) = (x > 0 ? x : 0) instead, the ReLU and the pool in one pass over x: y = the window's
+// largest positive value (the first wins ties) or 0 where it has none (all <= 0 or NaN), with argmax -1 there, since
+// such an output's gradient reaches no input (a ReLU's gradient is 0 where x <= 0).
 template <class T>
 void max_pool2d_forward(const T* x, T* y, std::int32_t* argmax, std::int64_t planes, const PoolAxis& rows,
-                        const PoolAxis& cols);
-// dx = 0, then dx[p, argmax[p, i, j]] += dy[p, i, j].
+                        const PoolAxis& cols, bool relu);
+// dx = 0, then dx[p, argmax[p, i, j]] += dy[p, i, j] where argmax >= 0.
 template <class T>
 void max_pool2d_backward(const T* dy, const std::int32_t* argmax, T* dx, std::int64_t planes,
                          std::int64_t in_plane_size, std::int64_t out_plane_size);
@@ -80,9 +83,10 @@ inline std::vector<std::int32_t> pool_window_table(const cpu::PoolAxis& rows, co
   return table;
 }
 
-// As the CPU versions (the same int32 in-plane offsets h * W + w in argmax).
+// As the CPU versions (the same int32 in-plane offsets h * W + w in argmax, -1 for relu outputs with no winner).
 void max_pool2d_forward(const float* x, float* y, std::int32_t* argmax, std::int64_t planes,
-                        const cpu::PoolAxis& rows, const cpu::PoolAxis& cols, const std::int32_t* window_table);
+                        const cpu::PoolAxis& rows, const cpu::PoolAxis& cols, const std::int32_t* window_table,
+                        bool relu);
 // dx[p, q] = the sum, in output order, of the dy[p, i, j] whose window holds q and whose argmax is q.
 void max_pool2d_backward(const float* dy, const std::int32_t* argmax, float* dx, std::int64_t planes,
                          const cpu::PoolAxis& rows, const cpu::PoolAxis& cols, const std::int32_t* window_table);

@@ -62,8 +62,9 @@ Tensor device_window_table(const PoolAxis& rows, const PoolAxis& cols, Device de
   return Tensor::from_vector(values, {static_cast<std::int64_t>(values.size())}, device);
 }
 
-// Max pooling of a checked x over the given windows; the argmax of each output routes its gradient.
-Tensor max_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, const PoolAxis& cols) {
+// Max pooling of a checked x (of relu(x) with relu) over the given windows; the argmax of each output routes its
+// gradient.
+Tensor max_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, const PoolAxis& cols, bool relu = false) {
   const OpScope op_scope(op);
   const std::int64_t planes = x.size(0) * x.size(1);
   Tensor y = Tensor::empty({x.size(0), x.size(1), rows.out_size(), cols.out_size()}, x.dtype(), x.device());
@@ -75,10 +76,11 @@ Tensor max_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, cons
     table = device_window_table(rows, cols, x.device());
     KILN_CUDA_KERNEL_CALL(kernels::cuda::max_pool2d_forward(x.data<float>(), y.data<float>(),
                                                             argmax.data<std::int32_t>(), planes, rows, cols,
-                                                            table.data<std::int32_t>()));
+                                                            table.data<std::int32_t>(), relu));
   } else {
     ops::dispatch_float(op, x, [&]<class T>() {
-      kernels::cpu::max_pool2d_forward(x.data<T>(), y.data<T>(), argmax.data<std::int32_t>(), planes, rows, cols);
+      kernels::cpu::max_pool2d_forward(x.data<T>(), y.data<T>(), argmax.data<std::int32_t>(), planes, rows, cols,
+                                       relu);
     });
   }
   const std::int64_t in_plane_size = x.size(2) * x.size(3), out_plane_size = y.size(2) * y.size(3);
@@ -139,6 +141,11 @@ Tensor avg_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, cons
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options) {
   check_strided_options("max_pool2d", x, options);
   return max_pool_over("max_pool2d", x, strided_rows(x, options), strided_cols(x, options));
+}
+
+Tensor relu_max_pool2d(const Tensor& x, const Pool2dOptions& options) {
+  check_strided_options("relu_max_pool2d", x, options);
+  return max_pool_over("relu_max_pool2d", x, strided_rows(x, options), strided_cols(x, options), true);
 }
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& options) {

@@ -67,6 +67,15 @@ TEST_CASE("parity native: max_pool2d", "[parity]") {
   }
 }
 
+TEST_CASE("parity native: relu_max_pool2d", "[parity]") {
+  // Values in [-1, 1): windows with no positive value give 0 and no gradient on both devices.
+  std::uint32_t seed = 60;
+  for (const auto& [shape, options] : strided_cases()) {
+    check_parity("relu_max_pool2d " + shape_str(shape) + " " + describe_options(options),
+                 [options](auto& in) { return relu_max_pool2d(in[0], options); }, {distinct_input(shape, seed++)});
+  }
+}
+
 TEST_CASE("parity native: avg_pool2d", "[parity]") {
   // Each case with and without count_include_pad; divisor_override on the ceil_mode cases (whose last windows are
   // partial), where it differs most from both divisors.

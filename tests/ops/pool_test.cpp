@@ -134,6 +134,31 @@ TEST_CASE("forward: max_pool2d on hand-computed values", "[forward]") {
   }
 }
 
+TEST_CASE("forward: relu_max_pool2d is max_pool2d(relu(x)) bit for bit, values and gradients", "[forward]") {
+  // Values from {-1, 0, 1, 2} and NaN, so that windows hold ties, only non-positive values, or NaNs (which relu
+  // makes 0); and plain uniform values. Each geometry once: the 2x2 fast path (odd sizes, a row and column in no
+  // window), fmnist-small's 3/3, overlapping windows with padding, and ceil_mode.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> tied(2 * 3 * 7 * 9);
+  for (std::size_t i = 0; i < tied.size(); ++i) tied[i] = (i * 7919) % 23 == 0 ? nan : float((i * 31) % 4) - 1.0f;
+  const Tensor tied_input = Tensor::from_vector(tied, {2, 3, 7, 9});
+  const Tensor uniform_input = random_input({2, 3, 7, 9}, 31).to(DType::f32);
+  for (const Pool2dOptions& options : {Pool2dOptions::square(2, 2), Pool2dOptions::square(3, 3),
+                                       Pool2dOptions::square(3, 2, 1), rectangular(2, 3, 2, 1, 1, true)}) {
+    for (const Tensor& x : {tied_input, uniform_input}) {
+      INFO("kernel " << options.kernel_h << "x" << options.kernel_w << " stride " << options.stride_h << " pad "
+                     << options.pad_h << "x" << options.pad_w << (options.ceil_mode ? " ceil" : ""));
+      const auto fused = [&](const Tensor& t) { return relu_max_pool2d(t, options); };
+      const auto composed = [&](const Tensor& t) { return max_pool2d(relu(t), options); };
+      const Tensor y = fused(x);
+      CHECK(y.to_vector() == composed(x).to_vector());  // no NaN can reach either output
+      const Tensor dy = random_input(y.shape(), 32).to(DType::f32);  // the gradient of sum(pool(x) * dy)
+      const auto weighted = [&](auto pool) { return [&, pool](const Tensor& t) { return mul(pool(t), dy); }; };
+      CHECK(gradient_of_sum(x, weighted(fused)) == gradient_of_sum(x, weighted(composed)));
+    }
+  }
+}
+
 TEST_CASE("forward: avg_pool2d on hand-computed values", "[forward]") {
   const Tensor x = counting({1, 1, 3, 3});
   SECTION("padding, counted in the divisor or not, and divisor_override") {
@@ -200,6 +225,13 @@ TEST_CASE("gradcheck: max_pool2d", "[gradcheck]") {
   const Tensor x = distinct_input({2, 2, 5, 7}, 21);
   check_gradients([](auto& in) { return max_pool2d(in[0], Pool2dOptions::square(3, 2, 1)); }, {x});
   check_gradients([](auto& in) { return max_pool2d(in[0], rectangular(2, 3, 2, 1, 1, true)); }, {x});
+}
+
+TEST_CASE("gradcheck: relu_max_pool2d", "[gradcheck]") {
+  // Half the values are negative, so some windows pass no gradient at all.
+  const Tensor x = distinct_input({2, 2, 6, 7}, 26);
+  check_gradients([](auto& in) { return relu_max_pool2d(in[0], Pool2dOptions::square(2, 2)); }, {x});
+  check_gradients([](auto& in) { return relu_max_pool2d(in[0], Pool2dOptions::square(3, 2, 1)); }, {x});
 }
 
 TEST_CASE("gradcheck: avg_pool2d", "[gradcheck]") {

@@ -25,6 +25,9 @@ struct Pool2dOptions {
 };
 
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options);
+// max_pool2d(relu(x)) in one pass over x, bit for bit the same values and gradients (relu(NaN) = 0 as in relu); it
+// never materialises relu(x), which for a convolution's output is most of the two ops' memory traffic.
+Tensor relu_max_pool2d(const Tensor& x, const Pool2dOptions& options);
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& options);
 // Output [N, C, out_h, out_w]; window i covers [floor(i*H/out_h), ceil((i+1)*H/out_h)) as in PyTorch.
 Tensor adaptive_max_pool2d(const Tensor& x, std::int64_t out_h, std::int64_t out_w);
