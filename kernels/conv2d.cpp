@@ -128,20 +128,28 @@ struct RunBuffers {
   T *columns, *gradients, *output;
 };
 
+// One run's working memory, in elements.
+std::int64_t run_elements(std::int64_t out_channels, const Conv2dGeometry& geometry, const ColumnLayout& layout) {
+  const std::int64_t pitch = images_per_gemm(layout) * layout.cols;
+  return (geometry.column_rows() + 2 * out_channels) * pitch;
+}
+
 // Calls body(run, begin, end, buffers) for every run of the plan (its images [begin, end), possibly none), the runs
 // spread over threads. All runs' buffers are one block reserved by the calling thread: the same size on every call
-// with these shapes, so the caching allocator serves it from its cache whichever threads take the runs.
+// with these shapes, so the caching allocator serves it from its cache whichever threads take the runs. A caller's
+// workspace (conv2d.h), for a plan of one run, replaces that block.
 template <class T, class Body>
 void for_each_run(const RunPlan& plan, std::int64_t batch, std::int64_t out_channels, const Conv2dGeometry& geometry,
-                  const ColumnLayout& layout, Body body) {
+                  const ColumnLayout& layout, T* workspace, Body body) {
   const std::int64_t pitch = images_per_gemm(layout) * layout.cols;
   const std::int64_t column_elements = geometry.column_rows() * pitch, row_elements = out_channels * pitch;
-  const std::int64_t run_elements = column_elements + 2 * row_elements;
+  const std::int64_t run_size = run_elements(out_channels, geometry, layout);
   HostScratch<T> scratch;
-  T* base = scratch.reserve(static_cast<std::size_t>(plan.runs * run_elements));
+  T* base = workspace != nullptr && plan.runs == 1 ? workspace
+                                                   : scratch.reserve(static_cast<std::size_t>(plan.runs * run_size));
   parallel_for(0, plan.runs, 1, [&](std::int64_t run_begin, std::int64_t run_end) {
     for (std::int64_t run = run_begin; run < run_end; ++run) {
-      T* slice = base + run * run_elements;
+      T* slice = base + run * run_size;
       const RunBuffers<T> buffers{slice, slice + column_elements, slice + column_elements + row_elements};
       body(run, std::min(batch, run * plan.images_per_run), std::min(batch, (run + 1) * plan.images_per_run),
            buffers);
@@ -281,11 +289,11 @@ void col2im(const T* columns, const Conv2dGeometry& geometry, T* image, std::int
 
 template <class T>
 void conv2d_forward(const T* x, const T* weight, const T* bias, T* y, std::int64_t batch, std::int64_t out_channels,
-                    const Conv2dGeometry& geometry) {
+                    const Conv2dGeometry& geometry, T* workspace) {
   const std::int64_t rows = geometry.column_rows();
   const ColumnLayout layout = column_layout(geometry, out_channels);
   const RunPlan plan = plan_runs(batch, layout);
-  for_each_run<T>(plan, batch, out_channels, geometry, layout,
+  for_each_run<T>(plan, batch, out_channels, geometry, layout, workspace,
                   [&](std::int64_t, std::int64_t begin, std::int64_t end, const RunBuffers<T>& buffers) {
     for_each_group(begin, end, layout, [&](ImageGroup group) {
       const T* columns = group_columns(x, geometry, layout, group, buffers.columns);
@@ -306,12 +314,12 @@ void conv2d_forward(const T* x, const T* weight, const T* bias, T* y, std::int64
 
 template <class T>
 void conv2d_backward_data(const T* dy, const T* weight, T* dx, std::int64_t batch, std::int64_t out_channels,
-                          const Conv2dGeometry& geometry) {
+                          const Conv2dGeometry& geometry, T* workspace) {
   const std::int64_t rows = geometry.column_rows();
   const std::int64_t image_size = geometry.channels * geometry.height * geometry.width;
   const ColumnLayout layout = column_layout(geometry, out_channels);
   const RunPlan plan = plan_runs(batch, layout);
-  for_each_run<T>(plan, batch, out_channels, geometry, layout,
+  for_each_run<T>(plan, batch, out_channels, geometry, layout, workspace,
                   [&](std::int64_t, std::int64_t begin, std::int64_t end, const RunBuffers<T>& buffers) {
     for_each_group(begin, end, layout, [&](ImageGroup group) {
       const std::int64_t pitch = group.count * layout.cols;
@@ -336,7 +344,7 @@ void conv2d_backward_data(const T* dy, const T* weight, T* dx, std::int64_t batc
 
 template <class T>
 void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t batch, std::int64_t out_channels,
-                            const Conv2dGeometry& geometry) {
+                            const Conv2dGeometry& geometry, T* workspace) {
   const std::int64_t rows = geometry.column_rows();
   const std::int64_t weight_size = out_channels * rows;
   const ColumnLayout layout = column_layout(geometry, out_channels);
@@ -345,7 +353,7 @@ void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t ba
   const RunPlan plan = plan_runs(batch, layout);
   HostScratch<T> partial_sums;
   T* partials = partial_sums.reserve(static_cast<std::size_t>((plan.runs - 1) * weight_size));
-  for_each_run<T>(plan, batch, out_channels, geometry, layout,
+  for_each_run<T>(plan, batch, out_channels, geometry, layout, workspace,
                   [&](std::int64_t run, std::int64_t begin, std::int64_t end, const RunBuffers<T>& buffers) {
     T* sum = run == 0 ? dweight : partials + (run - 1) * weight_size;
     std::fill(sum, sum + weight_size, T(0));
@@ -363,13 +371,19 @@ void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t ba
   }
 }
 
+std::int64_t conv2d_serial_workspace(std::int64_t out_channels, const Conv2dGeometry& geometry) {
+  return run_elements(out_channels, geometry, column_layout(geometry, out_channels));
+}
+
 #define KILN_INSTANTIATE(T)                                                                                        \
   template void im2col<T>(const T*, const Conv2dGeometry&, T*, std::int64_t);                                      \
   template void col2im<T>(const T*, const Conv2dGeometry&, T*, std::int64_t);                                      \
   template void conv2d_forward<T>(const T*, const T*, const T*, T*, std::int64_t, std::int64_t,                    \
-                                  const Conv2dGeometry&);                                                          \
-  template void conv2d_backward_data<T>(const T*, const T*, T*, std::int64_t, std::int64_t, const Conv2dGeometry&); \
-  template void conv2d_backward_weight<T>(const T*, const T*, T*, std::int64_t, std::int64_t, const Conv2dGeometry&);
+                                  const Conv2dGeometry&, T*);                                                      \
+  template void conv2d_backward_data<T>(const T*, const T*, T*, std::int64_t, std::int64_t, const Conv2dGeometry&, \
+                                        T*);                                                                       \
+  template void conv2d_backward_weight<T>(const T*, const T*, T*, std::int64_t, std::int64_t,                      \
+                                          const Conv2dGeometry&, T*);
 KILN_INSTANTIATE(float)
 KILN_INSTANTIATE(double)
 #undef KILN_INSTANTIATE

@@ -33,17 +33,23 @@ void col2im(const T* columns, const Conv2dGeometry& geometry, T* image, std::int
 
 // x [batch, channels, H, W], weight [out_channels, channels, R, S], bias [out_channels] or null
 // -> y [batch, out_channels, OH, OW].
+// Each kernel takes its working memory from the caching allocator, or from `workspace` when given: at least
+// conv2d_serial_workspace() elements, for calls made inside a parallel region (which run serially). A caller running
+// the kernels on several threads at once reserves every thread's workspace up front, in one block: otherwise how
+// many blocks are live at once depends on how the threads happened to interleave, and a later step may need one more
+// than the cache holds.
 template <class T>
 void conv2d_forward(const T* x, const T* weight, const T* bias, T* y, std::int64_t batch, std::int64_t out_channels,
-                    const Conv2dGeometry& geometry);
+                    const Conv2dGeometry& geometry, T* workspace = nullptr);
 // dx = the gradient for x, given dy [batch, out_channels, OH, OW].
 template <class T>
 void conv2d_backward_data(const T* dy, const T* weight, T* dx, std::int64_t batch, std::int64_t out_channels,
-                          const Conv2dGeometry& geometry);
+                          const Conv2dGeometry& geometry, T* workspace = nullptr);
 // dweight = the gradient for weight, summed over the batch in an order fixed by the thread count.
 template <class T>
 void conv2d_backward_weight(const T* x, const T* dy, T* dweight, std::int64_t batch, std::int64_t out_channels,
-                            const Conv2dGeometry& geometry);
+                            const Conv2dGeometry& geometry, T* workspace = nullptr);
+std::int64_t conv2d_serial_workspace(std::int64_t out_channels, const Conv2dGeometry& geometry);
 
 }  // namespace kiln::kernels::cpu
 

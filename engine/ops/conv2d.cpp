@@ -2,6 +2,7 @@
 // kiln/backend.h), backward through the same kernels.
 #include "kiln/ops/conv.h"
 
+#include "engine/ops/conv2d.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
@@ -10,29 +11,37 @@
 
 namespace kiln {
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& options) {
-  const OpScope op_scope("conv2d");
-  ops::check_rank("conv2d", "input", x, 4);
-  ops::check_rank("conv2d", "weight", weight, 4);
-  const std::int64_t batch = x.size(0), out_channels = weight.size(0);
-  KILN_CHECK(x.size(1) == weight.size(1), "conv2d: input ", shape_str(x.shape()), " has ", x.size(1),
+namespace ops {
+
+kernels::cpu::Conv2dGeometry checked_conv2d_geometry(const char* op, const Tensor& x, const Tensor& weight,
+                                                     const Tensor& bias, const Conv2dOptions& options) {
+  ops::check_rank(op, "input", x, 4);
+  ops::check_rank(op, "weight", weight, 4);
+  const std::int64_t out_channels = weight.size(0);
+  KILN_CHECK(x.size(1) == weight.size(1), op, ": input ", shape_str(x.shape()), " has ", x.size(1),
              " channels but weight ", shape_str(weight.shape()), " expects ", weight.size(1));
-  KILN_CHECK(options.stride_h > 0 && options.stride_w > 0 && options.pad_h >= 0 && options.pad_w >= 0,
-             "conv2d: stride must be positive and padding non-negative, got stride (", options.stride_h, ", ",
+  KILN_CHECK(options.stride_h > 0 && options.stride_w > 0 && options.pad_h >= 0 && options.pad_w >= 0, op,
+             ": stride must be positive and padding non-negative, got stride (", options.stride_h, ", ",
              options.stride_w, ") and padding (", options.pad_h, ", ", options.pad_w, ")");
-  KILN_CHECK(x.size(2) + 2 * options.pad_h >= weight.size(2) && x.size(3) + 2 * options.pad_w >= weight.size(3),
-             "conv2d: output size would be <= 0: input ", shape_str(x.shape()), " with padding (", options.pad_h,
-             ", ", options.pad_w, ") is smaller than the kernel of weight ", shape_str(weight.shape()));
+  KILN_CHECK(x.size(2) + 2 * options.pad_h >= weight.size(2) && x.size(3) + 2 * options.pad_w >= weight.size(3), op,
+             ": output size would be <= 0: input ", shape_str(x.shape()), " with padding (", options.pad_h, ", ",
+             options.pad_w, ") is smaller than the kernel of weight ", shape_str(weight.shape()));
   if (bias.defined()) {
-    ops::check_rank("conv2d", "bias", bias, 1);
-    KILN_CHECK(bias.size(0) == out_channels, "conv2d: bias ", shape_str(bias.shape()), " does not match the ",
+    ops::check_rank(op, "bias", bias, 1);
+    KILN_CHECK(bias.size(0) == out_channels, op, ": bias ", shape_str(bias.shape()), " does not match the ",
                out_channels, " output channels of weight ", shape_str(weight.shape()));
   }
-  ops::check_same_device_dtype("conv2d", {&x, &weight, &bias});
+  ops::check_same_device_dtype(op, {&x, &weight, &bias});
+  return {x.size(1),        x.size(2),        x.size(3),     weight.size(2), weight.size(3),
+          options.stride_h, options.stride_w, options.pad_h, options.pad_w};
+}
 
-  const kernels::cpu::Conv2dGeometry geometry{x.size(1),        x.size(2),        x.size(3),     weight.size(2),
-                                              weight.size(3),   options.stride_h, options.stride_w, options.pad_h,
-                                              options.pad_w};
+}  // namespace ops
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& options) {
+  const OpScope op_scope("conv2d");
+  const kernels::cpu::Conv2dGeometry geometry = ops::checked_conv2d_geometry("conv2d", x, weight, bias, options);
+  const std::int64_t batch = x.size(0), out_channels = weight.size(0);
   Tensor y = Tensor::empty({batch, out_channels, geometry.out_height(), geometry.out_width()}, x.dtype(), x.device());
   // The backward takes the forward's path (the selection may change in between).
   const ConvBackend backend = conv_backend();

@@ -6,54 +6,60 @@
 #include <vector>
 
 #include "engine/ops/dispatch.h"
+#include "engine/ops/pool.h"
 #include "kernels/pool.h"
 #include "kiln/autograd.h"
 
 namespace kiln {
+
+namespace {
+// Windows and argmax offsets (< H * W) are kept in int32.
+void check_planes(const char* op, const Shape& shape) {
+  KILN_CHECK(shape[2] > 0 && shape[3] > 0, op, ": input ", shape_str(shape), " has no spatial extent");
+  KILN_CHECK(shape[2] * shape[3] <= std::numeric_limits<std::int32_t>::max(), op, ": input planes of ", shape[2], "x",
+             shape[3], " are too large (H * W must fit in int32)");
+}
+}  // namespace
+
+namespace ops {
+
+// PyTorch's conditions on kernel, stride and padding, plus a window that fits the padded input.
+PoolWindows checked_strided_pool_windows(const char* op, const Shape& shape, const Pool2dOptions& options) {
+  check_planes(op, shape);
+  const auto input = [&shape] { return shape_str(shape); };  // formatted only for a message
+  KILN_CHECK(options.kernel_h > 0 && options.kernel_w > 0 && options.stride_h > 0 && options.stride_w > 0, op,
+             ": kernel ", options.kernel_h, "x", options.kernel_w, " and stride ", options.stride_h, "x",
+             options.stride_w, " must be positive (input ", input(), ")");
+  KILN_CHECK(options.pad_h >= 0 && options.pad_w >= 0 && options.pad_h <= options.kernel_h / 2 &&
+                 options.pad_w <= options.kernel_w / 2,
+             op, ": padding ", options.pad_h, "x", options.pad_w, " must lie between 0 and half the kernel ",
+             options.kernel_h, "x", options.kernel_w, " (input ", input(), ")");
+  const std::int64_t padded_h = shape[2] + 2 * options.pad_h, padded_w = shape[3] + 2 * options.pad_w;
+  KILN_CHECK(options.kernel_h <= padded_h && options.kernel_w <= padded_w, op, ": pool window ", options.kernel_h,
+             "x", options.kernel_w, " is larger than the padded input ", padded_h, "x", padded_w, " (input ",
+             input(), ", padding ", options.pad_h, "x", options.pad_w, ")");
+  KILN_CHECK(options.divisor_override >= 0, op, ": divisor_override must be 0 (off) or positive, got ",
+             options.divisor_override);
+  return {kernels::cpu::strided_pool_axis(shape[2], options.kernel_h, options.stride_h, options.pad_h,
+                                          options.ceil_mode, options.count_include_pad),
+          kernels::cpu::strided_pool_axis(shape[3], options.kernel_w, options.stride_w, options.pad_w,
+                                          options.ceil_mode, options.count_include_pad)};
+}
+
+}  // namespace ops
+
 namespace {
 
 using kernels::cpu::PoolAxis;
 
 void check_image(const char* op, const Tensor& x) {
   ops::check_rank(op, "x", x, 4);
-  KILN_CHECK(x.size(2) > 0 && x.size(3) > 0, op, ": input ", shape_str(x.shape()), " has no spatial extent");
-  // Windows and argmax offsets (< H * W) are kept in int32.
-  KILN_CHECK(x.size(2) * x.size(3) <= std::numeric_limits<std::int32_t>::max(), op, ": input planes of ", x.size(2),
-             "x", x.size(3), " are too large (H * W must fit in int32)");
-}
-
-// PyTorch's conditions on kernel, stride and padding, plus a window that fits the padded input.
-void check_strided_options(const char* op, const Tensor& x, const Pool2dOptions& options) {
-  check_image(op, x);
-  const auto shape = [&x] { return shape_str(x.shape()); };  // formatted only for a message
-  KILN_CHECK(options.kernel_h > 0 && options.kernel_w > 0 && options.stride_h > 0 && options.stride_w > 0, op,
-             ": kernel ", options.kernel_h, "x", options.kernel_w, " and stride ", options.stride_h, "x",
-             options.stride_w, " must be positive (input ", shape(), ")");
-  KILN_CHECK(options.pad_h >= 0 && options.pad_w >= 0 && options.pad_h <= options.kernel_h / 2 &&
-                 options.pad_w <= options.kernel_w / 2,
-             op, ": padding ", options.pad_h, "x", options.pad_w, " must lie between 0 and half the kernel ",
-             options.kernel_h, "x", options.kernel_w, " (input ", shape(), ")");
-  const std::int64_t padded_h = x.size(2) + 2 * options.pad_h, padded_w = x.size(3) + 2 * options.pad_w;
-  KILN_CHECK(options.kernel_h <= padded_h && options.kernel_w <= padded_w, op, ": pool window ", options.kernel_h,
-             "x", options.kernel_w, " is larger than the padded input ", padded_h, "x", padded_w, " (input ", shape(),
-             ", padding ", options.pad_h, "x", options.pad_w, ")");
-  KILN_CHECK(options.divisor_override >= 0, op, ": divisor_override must be 0 (off) or positive, got ",
-             options.divisor_override);
+  check_planes(op, x.shape());
 }
 
 void check_output_size(const char* op, const Tensor& x, std::int64_t out_h, std::int64_t out_w) {
   KILN_CHECK(out_h > 0 && out_w > 0, op, ": output size ", out_h, "x", out_w, " must be positive (input ",
              shape_str(x.shape()), ")");
-}
-
-PoolAxis strided_rows(const Tensor& x, const Pool2dOptions& options) {
-  return kernels::cpu::strided_pool_axis(x.size(2), options.kernel_h, options.stride_h, options.pad_h,
-                                         options.ceil_mode, options.count_include_pad);
-}
-
-PoolAxis strided_cols(const Tensor& x, const Pool2dOptions& options) {
-  return kernels::cpu::strided_pool_axis(x.size(3), options.kernel_w, options.stride_w, options.pad_w,
-                                         options.ceil_mode, options.count_include_pad);
 }
 
 // The windows of both axes in device memory, for the CUDA kernels.
@@ -139,19 +145,21 @@ Tensor avg_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, cons
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options) {
-  check_strided_options("max_pool2d", x, options);
-  return max_pool_over("max_pool2d", x, strided_rows(x, options), strided_cols(x, options));
+  check_image("max_pool2d", x);
+  const ops::PoolWindows windows = ops::checked_strided_pool_windows("max_pool2d", x.shape(), options);
+  return max_pool_over("max_pool2d", x, windows.rows, windows.cols);
 }
 
 Tensor relu_max_pool2d(const Tensor& x, const Pool2dOptions& options) {
-  check_strided_options("relu_max_pool2d", x, options);
-  return max_pool_over("relu_max_pool2d", x, strided_rows(x, options), strided_cols(x, options), true);
+  check_image("relu_max_pool2d", x);
+  const ops::PoolWindows windows = ops::checked_strided_pool_windows("relu_max_pool2d", x.shape(), options);
+  return max_pool_over("relu_max_pool2d", x, windows.rows, windows.cols, true);
 }
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& options) {
-  check_strided_options("avg_pool2d", x, options);
-  return avg_pool_over("avg_pool2d", x, strided_rows(x, options), strided_cols(x, options),
-                       options.divisor_override);
+  check_image("avg_pool2d", x);
+  const ops::PoolWindows windows = ops::checked_strided_pool_windows("avg_pool2d", x.shape(), options);
+  return avg_pool_over("avg_pool2d", x, windows.rows, windows.cols, options.divisor_override);
 }
 
 Tensor adaptive_max_pool2d(const Tensor& x, std::int64_t out_h, std::int64_t out_w) {

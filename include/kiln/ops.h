@@ -4,6 +4,7 @@
 #include "kiln/ops/conv.h"
 #include "kiln/ops/dropout.h"
 #include "kiln/ops/elementwise.h"
+#include "kiln/ops/fused.h"
 #include "kiln/ops/linear.h"
 #include "kiln/ops/loss.h"
 #include "kiln/ops/pool.h"
