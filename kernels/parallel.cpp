@@ -1,17 +1,48 @@
 #include "kernels/parallel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 namespace kiln::kernels {
 namespace {
 
 thread_local bool inside_parallel_region = false;
+
+std::atomic<bool> flushing_denormals{[] {
+  const char* text = std::getenv("KILN_FLUSH_DENORMALS");
+  return text == nullptr || std::string_view(text) != "0";
+}()};
+
+// Puts this thread's floating-point unit in kiln's denormal mode for the kernel work of its lifetime, and gives back
+// the thread's own mode (only the mode: exception flags raised meanwhile stay raised) when it ends. x86's MXCSR:
+// flush-to-zero (bit 15) and denormals-are-zero (bit 6); elsewhere nothing.
+class DenormalMode {
+ public:
+#if defined(__SSE__)
+  DenormalMode() : saved_(_mm_getcsr()) { set_mode(flushing_denormals ? mode_bits : 0u); }
+  ~DenormalMode() { set_mode(saved_ & mode_bits); }
+  DenormalMode(const DenormalMode&) = delete;
+  DenormalMode& operator=(const DenormalMode&) = delete;
+
+ private:
+  static constexpr unsigned mode_bits = 0x8040;
+  static void set_mode(unsigned bits) {
+    const unsigned current = _mm_getcsr();
+    if ((current & mode_bits) != bits) _mm_setcsr((current & ~mode_bits) | bits);
+  }
+  unsigned saved_;
+#endif
+};
 
 int threads_from_environment() {
   if (const char* text = std::getenv("KILN_NUM_THREADS")) {
@@ -82,6 +113,7 @@ class ThreadPool {
 
   // Claims and runs chunks until none are left.
   void work() {
+    const DenormalMode mode;
     inside_parallel_region = true;
     for (;;) {
       std::int64_t chunk;
@@ -127,11 +159,14 @@ ThreadPool& pool() {
 int num_threads() { return pool().threads(); }
 void set_num_threads(int threads) { pool().set_threads(threads); }
 bool in_parallel_region() { return inside_parallel_region; }
+void set_flush_denormals(bool flush) { flushing_denormals = flush; }
+bool flush_denormals() { return flushing_denormals; }
 
 void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain,
                   FunctionRef<void(std::int64_t, std::int64_t)> body) {
   const std::int64_t items = end - begin;
   if (items <= 0) return;
+  const DenormalMode mode;  // the caller's thread too, for the serial case and its share of the chunks
   grain = std::max<std::int64_t>(1, grain);
   const std::int64_t threads = inside_parallel_region ? 1 : num_threads();
   const std::int64_t chunks = std::min(threads, (items + grain - 1) / grain);

@@ -49,3 +49,28 @@ TEST_CASE("sum: the result does not depend on the thread count", "[parallel]") {
   set_num_threads(2);
   CHECK(cpu::sum(values.data(), static_cast<std::int64_t>(values.size())) == serial);
 }
+
+TEST_CASE("parallel_for: kernels flush subnormal floats to zero unless told not to; the caller keeps its mode",
+          "[parallel]") {
+  // 1e-40 is subnormal in float32. Several chunks, so that workers and the calling thread both multiply.
+  const float subnormal = 1e-40f;
+  std::vector<float> x(4096, subnormal), y(x.size());
+  const auto multiply = [&] {
+    parallel_for(0, static_cast<std::int64_t>(x.size()), 256, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) y[static_cast<std::size_t>(i)] = x[static_cast<std::size_t>(i)] * 3.0f;
+    });
+  };
+  const bool saved = flush_denormals();
+  set_num_threads(2);
+  set_flush_denormals(true);
+  multiply();
+#if defined(__SSE__)
+  for (const float value : y) CHECK(value == 0.0f);
+#endif
+  volatile float operand = subnormal;  // the caller's own arithmetic keeps subnormals
+  CHECK(operand * 3.0f > 0.0f);
+  set_flush_denormals(false);
+  multiply();
+  for (const float value : y) CHECK(value == subnormal * 3.0f);
+  set_flush_denormals(saved);
+}
