@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,12 +14,25 @@ namespace kiln::test {
 namespace {
 
 Pixels coloured(const ColourImages& images, const std::array<int, 3>& colour, int seed) {
-  Pixels pixels = pattern(images.width, images.height, 3, seed);
-  const unsigned hash = static_cast<unsigned>(seed + 1) * 2654435761u;
-  const int shift = static_cast<int>(hash % static_cast<unsigned>(2 * images.brightness + 1)) - images.brightness;
+  if (images.texture_noise) {
+    Pixels pixels = pattern(images.width, images.height, 3, seed);
+    const unsigned hash = static_cast<unsigned>(seed + 1) * 2654435761u;
+    const int shift = static_cast<int>(hash % static_cast<unsigned>(2 * images.brightness + 1)) - images.brightness;
+    for (std::size_t i = 0; i < pixels.bytes.size(); ++i) {
+      const int value = colour[i % 3] + shift + pixels.bytes[i] * 2 * images.noise / 255 - images.noise;
+      pixels.bytes[i] = static_cast<std::uint8_t>(std::clamp(value, 0, 255));
+    }
+    return pixels;
+  }
+  std::mt19937 generator(static_cast<std::uint32_t>(seed));
+  const auto level = [&generator](int range) {
+    return static_cast<int>(generator() % static_cast<unsigned>(2 * range + 1)) - range;
+  };
+  const int shift = images.brightness > 0 ? level(images.brightness) : 0;
+  Pixels pixels{images.width, images.height, 3, {}};
+  pixels.bytes.resize(static_cast<std::size_t>(images.width) * static_cast<std::size_t>(images.height) * 3);
   for (std::size_t i = 0; i < pixels.bytes.size(); ++i) {
-    const int value = colour[i % 3] + shift + pixels.bytes[i] * 2 * images.noise / 255 - images.noise;
-    pixels.bytes[i] = static_cast<std::uint8_t>(std::clamp(value, 0, 255));
+    pixels.bytes[i] = static_cast<std::uint8_t>(std::clamp(colour[i % 3] + shift + level(images.noise), 0, 255));
   }
   return pixels;
 }
