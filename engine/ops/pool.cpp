@@ -57,6 +57,12 @@ void check_image(const char* op, const Tensor& x) {
   check_planes(op, x.shape());
 }
 
+// A strided pool's checked x and options, and its windows.
+ops::PoolWindows strided_windows(const char* op, const Tensor& x, const Pool2dOptions& options) {
+  check_image(op, x);
+  return ops::checked_strided_pool_windows(op, x.shape(), options);
+}
+
 void check_output_size(const char* op, const Tensor& x, std::int64_t out_h, std::int64_t out_w) {
   KILN_CHECK(out_h > 0 && out_w > 0, op, ": output size ", out_h, "x", out_w, " must be positive (input ",
              shape_str(x.shape()), ")");
@@ -145,20 +151,17 @@ Tensor avg_pool_over(const char* op, const Tensor& x, const PoolAxis& rows, cons
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options) {
-  check_image("max_pool2d", x);
-  const ops::PoolWindows windows = ops::checked_strided_pool_windows("max_pool2d", x.shape(), options);
+  const ops::PoolWindows windows = strided_windows("max_pool2d", x, options);
   return max_pool_over("max_pool2d", x, windows.rows, windows.cols);
 }
 
 Tensor relu_max_pool2d(const Tensor& x, const Pool2dOptions& options) {
-  check_image("relu_max_pool2d", x);
-  const ops::PoolWindows windows = ops::checked_strided_pool_windows("relu_max_pool2d", x.shape(), options);
+  const ops::PoolWindows windows = strided_windows("relu_max_pool2d", x, options);
   return max_pool_over("relu_max_pool2d", x, windows.rows, windows.cols, true);
 }
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& options) {
-  check_image("avg_pool2d", x);
-  const ops::PoolWindows windows = ops::checked_strided_pool_windows("avg_pool2d", x.shape(), options);
+  const ops::PoolWindows windows = strided_windows("avg_pool2d", x, options);
   return avg_pool_over("avg_pool2d", x, windows.rows, windows.cols, options.divisor_override);
 }
 
