@@ -123,7 +123,7 @@ int main(int argc, char** argv) try {
     const auto start = std::chrono::steady_clock::now();
     for (int epoch = 0; epoch < options.epochs; ++epoch) {
       reader.start_epoch({kiln::data::shuffled_order(dataset->size(), 1, epoch), options.batch_size, epoch});
-      while (const std::optional<kiln::train::Batch> batch = reader.next()) {
+      while (const std::optional<kiln::data::Batch> batch = reader.next()) {
         images += batch->labels.size(0);
         ++batches;
       }

@@ -23,6 +23,7 @@
 #include "kiln/backend.h"
 #include "kiln/ops.h"
 #include "kiln/tensor.h"
+#include "kiln/threads.h"
 
 namespace {
 

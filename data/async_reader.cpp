@@ -42,7 +42,7 @@ std::vector<std::int64_t> shuffled_order(std::int64_t count, std::uint64_t seed,
   // A permutation consumes count - 1 counters, so epoch e starting at e * count never overlaps another epoch.
   Generator generator(seed);
   generator.set_state({seed, static_cast<std::uint64_t>(epoch) * static_cast<std::uint64_t>(count)});
-  return train::permutation(count, generator);
+  return permutation(count, generator);
 }
 
 AsyncImageReader::AsyncImageReader(std::shared_ptr<const ImageDataset> dataset, ReaderOptions options)
@@ -111,7 +111,7 @@ std::vector<SkippedFile> AsyncImageReader::skipped() const {
   return skipped_;
 }
 
-std::optional<train::Batch> AsyncImageReader::next() {
+std::optional<Batch> AsyncImageReader::next() {
   std::unique_lock lock(mutex_);
   const std::uint64_t generation = generation_;
   while (active_ && next_to_deliver_ < batch_count_) {

@@ -56,7 +56,7 @@ std::int64_t ImageDataset::load_into(std::span<const std::int64_t> indices, std:
   return rows;
 }
 
-train::Batch ImageDataset::load_batch(std::span<const std::int64_t> indices, std::optional<std::int64_t> augment_epoch,
+Batch ImageDataset::load_batch(std::span<const std::int64_t> indices, std::optional<std::int64_t> augment_epoch,
                                       std::vector<SkippedFile>& skipped, bool skip_unreadable) const {
   const auto capacity = static_cast<std::int64_t>(indices.size());
   std::vector<float> images(static_cast<std::size_t>(capacity * image_elements()));
@@ -68,7 +68,7 @@ train::Batch ImageDataset::load_batch(std::span<const std::int64_t> indices, std
           Tensor::from_vector(labels, {rows})};
 }
 
-train::Normalization estimate_normalization(const ImageDataset& dataset, std::int64_t sample_count,
+Normalization estimate_normalization(const ImageDataset& dataset, std::int64_t sample_count,
                                             std::vector<SkippedFile>& skipped) {
   const std::int64_t count = sample_count <= 0 ? dataset.size() : std::min<std::int64_t>(sample_count, dataset.size());
   KILN_CHECK(count > 0, "estimate_normalization: the image set is empty");
@@ -116,7 +116,7 @@ train::Normalization estimate_normalization(const ImageDataset& dataset, std::in
     }
   }
   KILN_CHECK(decoded > 0, "estimate_normalization: none of the ", count, " sampled images could be decoded");
-  train::Normalization statistics;
+  Normalization statistics;
   const auto elements = static_cast<double>(decoded * plane);
   for (int channel = 0; channel < 3; ++channel) {
     const double mean = total[channel] / elements;

@@ -7,7 +7,7 @@
 
 #include "kiln/error.h"
 #include "kiln/random.h"
-#include "kiln/train/dataset.h"
+#include "kiln/data/dataset.h"
 
 namespace kiln::data {
 
@@ -94,7 +94,7 @@ ImageSplit split_image_set(const ImageSet& set, double fraction, std::uint64_t s
   for (const std::vector<std::int64_t>& group : groups) {
     const auto size = static_cast<std::int64_t>(group.size());
     const auto validation_count = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(size)));
-    const std::vector<std::int64_t> order = train::permutation(size, generator);
+    const std::vector<std::int64_t> order = permutation(size, generator);
     for (std::int64_t i = 0; i < size; ++i) {
       (i < validation_count ? validation : train).push_back(group[static_cast<std::size_t>(order[i])]);
     }

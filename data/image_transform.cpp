@@ -46,7 +46,7 @@ AugmentationDraws draw_augmentation(const ImageTransform& transform, const Augme
 
 }  // namespace
 
-train::Normalization normalization_preset(std::string_view name) {
+Normalization normalization_preset(std::string_view name) {
   if (name == "[0,1]") return {{0.0, 0.0, 0.0}, {1.0, 1.0, 1.0}};
   if (name == "[-1,1]") return {{0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}};
   if (name == "imagenet") return {{0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}};
@@ -55,7 +55,7 @@ train::Normalization normalization_preset(std::string_view name) {
 
 void transform_image(const Image& decoded, const ImageTransform& transform, std::optional<AugmentationKey> augmentation,
                      float* out) {
-  const train::Normalization& normalization = transform.normalization;
+  const Normalization& normalization = transform.normalization;
   KILN_CHECK(normalization.mean.size() == channels && normalization.std.size() == channels,
              "image normalisation needs 3 means and 3 standard deviations, got ", normalization.mean.size(), " and ",
              normalization.std.size());

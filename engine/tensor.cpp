@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "engine/allocator.h"
-#include "engine/cuda/runtime.h"
+#include "base/allocator.h"
+#include "base/cuda/runtime.h"
 #include "kernels/philox.h"
 #include "kiln/autograd.h"
 #include "kiln/pool_allocator.h"

@@ -1,8 +1,8 @@
 // Batch normalisation through cuDNN's legacy batch-norm calls (deprecated in cuDNN 9, still shipped), in
 // CUDNN_BATCHNORM_SPATIAL mode on x viewed as [outer, channels, inner, 1]. cuDNN updates the running variance with
 // the unbiased batch variance, as kiln's own kernels do.
-#include "engine/cuda/context.h"
-#include "engine/cuda/cudnn_descriptors.h"
+#include "base/cuda/context.h"
+#include "base/cuda/cudnn_descriptors.h"
 #include "kernels/batch_norm.h"
 
 namespace kiln::kernels::cudnn {

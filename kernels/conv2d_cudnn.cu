@@ -7,8 +7,8 @@
 #include <mutex>
 #include <vector>
 
-#include "engine/cuda/context.h"
-#include "engine/cuda/cudnn_descriptors.h"
+#include "base/cuda/context.h"
+#include "base/cuda/cudnn_descriptors.h"
 #include "kernels/conv2d.h"
 #include "kiln/backend.h"
 

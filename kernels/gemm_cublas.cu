@@ -4,8 +4,8 @@
 // handle, which the context guarantees.
 #include <climits>
 
-#include "engine/cuda/check.h"
-#include "engine/cuda/context.h"
+#include "base/cuda/check.h"
+#include "base/cuda/context.h"
 #include "kernels/gemm.h"
 #include "kiln/backend.h"
 

@@ -1,10 +1,10 @@
 #pragma once
 // Working memory of one CPU kernel call (im2col columns, gathered rows, partial sums), taken from the host caching
-// allocator (engine/allocator.h) and given back when the call ends: a training step that repeats its shapes finds its
+// allocator (base/allocator.h) and given back when the call ends: a training step that repeats its shapes finds its
 // blocks cached, so it neither allocates nor faults fresh pages in, and any thread may take any block.
 #include <cstddef>
 
-#include "engine/allocator.h"
+#include "base/allocator.h"
 
 namespace kiln::kernels::cpu {
 

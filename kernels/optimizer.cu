@@ -2,7 +2,7 @@
 // element), the per-element arithmetic of the CPU pass in float.
 #include <algorithm>
 
-#include "engine/cuda/check.h"
+#include "base/cuda/check.h"
 #include "kernels/launch.h"
 #include "kernels/multi_tensor.h"
 #include "kernels/optimizer.h"

@@ -6,7 +6,7 @@
 #include <initializer_list>
 #include <vector>
 
-#include "kiln/ops/resize.h"
+#include "kiln/resize_mode.h"
 #include "kiln/pool_allocator.h"
 
 namespace kiln::kernels::cpu {

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "kernels/parallel.h"
+#include "kiln/threads.h"
 #include "kiln/atomic_file.h"
 #include "kiln/data/idx.h"
 #include "kiln/train/checkpoint.h"
@@ -71,7 +71,7 @@ int run_eval(const cli::Arguments& arguments) {
   const bool json = arguments.flag("--json");
   const long long threads = arguments.integer("--threads", 0, 4096);
   const Device device = device_from_flags(arguments);
-  if (threads > 0) kernels::set_num_threads(static_cast<int>(threads));
+  if (threads > 0) set_num_threads(static_cast<int>(threads));
 
   const train::LoadedModel loaded = train::load_model(checkpoint);
   const data::LabelledImages raw_test_set = data::load_fashion_mnist(arguments.text("--data"), false);
@@ -79,7 +79,7 @@ int run_eval(const cli::Arguments& arguments) {
              "' was trained on other classes than the Fashion-MNIST ones");
   data::LabelledImages test_set = raw_test_set;
   test_set.images = raw_test_set.images.clone();
-  train::normalize(test_set.images, loaded.info.input);
+  data::normalize(test_set.images, loaded.info.input);
   loaded.model->to(device);
   const train::ClassificationReport report = train::evaluate(*loaded.model, test_set, batch_size, device);
   const std::string report_path =

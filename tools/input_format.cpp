@@ -13,7 +13,7 @@ std::int64_t input_channels(const std::string& model) {
 }
 
 InputFormat input_format(const std::string& model, const models::ModelOptions& options,
-                         const train::Normalization& normalization) {
+                         const data::Normalization& normalization) {
   InputFormat format;
   format.channels = input_channels(model);
   if (format.channels == 1) {
@@ -38,7 +38,7 @@ InputFormat input_format(const std::string& model, const models::ModelOptions& o
   // transform_image normalises three planes; a gray model's one channel is normalised alike in each.
   format.transform.normalization =
       channels == 3 ? normalization
-                    : train::Normalization{std::vector<double>(3, normalization.mean[0]),
+                    : data::Normalization{std::vector<double>(3, normalization.mean[0]),
                                            std::vector<double>(3, normalization.std[0])};
   return format;
 }

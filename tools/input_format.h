@@ -26,7 +26,7 @@ std::int64_t input_channels(const std::string& model);
 // its ImageNet weights: the shorter side resized to 256 (image_size * 8 / 7, rounded) and the centre cropped. `normalization` has one entry per channel the model
 // reads. Throws naming the model when it has no known input format or the normalisation does not fit.
 InputFormat input_format(const std::string& model, const models::ModelOptions& options,
-                         const train::Normalization& normalization);
+                         const data::Normalization& normalization);
 
 // A checkpoint's: the preprocessing it records (models trained on image files, train/preprocess.h), else (the
 // Fashion-MNIST nets, trained on tensors) the above from its model, options and input normalisation.

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "kiln/device.h"
+#include "kiln/threads.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 

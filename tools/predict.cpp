@@ -49,7 +49,7 @@ Classifier from_checkpoint(const std::string& path) {
 
 // The presets the model families are trained with: torchvision's ImageNet weights, the seeds' [-1, 1] for RoomNet
 // and VGG, kiln's Fashion-MNIST nets on raw [0, 1] pixels.
-train::Normalization default_normalization(const std::string& model, const models::ModelOptions& options) {
+data::Normalization default_normalization(const std::string& model, const models::ModelOptions& options) {
   const models::ModelOptions all = models::with_defaults(models::model_option_specs(model), options);
   const auto layout = all.find("layout");
   if (layout != all.end() && layout->second == "torchvision") return data::normalization_preset("imagenet");
@@ -89,7 +89,7 @@ Classifier from_weights(const cli::Arguments& arguments) {
   Classifier classifier;
   classifier.model = models::make_model(name, options, unused_initialisation);
   models::load_weights(*classifier.model, arguments.text("--weights"));
-  train::Normalization normalization = default_normalization(name, options);
+  data::Normalization normalization = default_normalization(name, options);
   if (arguments.has("--normalize")) {
     try {
       normalization = data::normalization_preset(arguments.text("--normalize"));
@@ -227,7 +227,7 @@ int run_predict(const cli::Arguments& arguments) {
 
   std::vector<Result> results;
   const NoGradGuard no_grad;
-  while (const std::optional<train::Batch> batch = reader.next()) {
+  while (const std::optional<data::Batch> batch = reader.next()) {
     const Tensor logits = classifier.model->forward(to_model_channels(batch->images, classifier.input).to(device));
     KILN_CHECK(logits.dim() == 2 && logits.size(1) == static_cast<std::int64_t>(classifier.classes.size()),
                "the model gives ", describe(logits), " for ", classifier.classes.size(), " class names");

@@ -10,7 +10,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "kernels/parallel.h"
+#include "kiln/threads.h"
 #include "kiln/data/idx.h"
 #include "kiln/models/registry.h"
 #include "kiln/train/trainer.h"
@@ -172,7 +172,7 @@ int run_train(const cli::Arguments& arguments) {
   config.out_dir = out_dir;
   const long long threads = arguments.integer("--threads", 0, 4096);
   config.device = device;
-  if (threads > 0) kernels::set_num_threads(static_cast<int>(threads));
+  if (threads > 0) set_num_threads(static_cast<int>(threads));
   if (!config.device.is_cuda()) std::cout << cpu_status_line() << "\n";
 
   train::ReaderSettings reader;
@@ -184,7 +184,7 @@ int run_train(const cli::Arguments& arguments) {
   if (resume) trainer.resume(last_path);
   std::cout << "model " << config.model << " " << trainer.progress().model_options << " ("
             << with_thousands(trainer.model().parameter_count()) << " parameters) on " << config.device.str()
-            << ", " << kernels::num_threads() << " threads\n"
+            << ", " << num_threads() << " threads\n"
             << "data " << config.data << ": " << trainer.training_images() << " training, "
             << trainer.validation_images() << " validation images"
             << (trainer.progress().preprocess == "{}" ? "" : ", preprocess " + trainer.progress().preprocess) << "\n"

@@ -1,10 +1,10 @@
 #pragma once
 // Helpers every op uses: argument checks with clear messages, and dispatch on dtype and device. Every op also opens an
-// OpScope (engine/op_scope.h) for its forward and its backward, so that out-of-memory errors name it.
+// OpScope (base/op_scope.h) for its forward and its backward, so that out-of-memory errors name it.
 #include <initializer_list>
 #include <string_view>
 
-#include "engine/op_scope.h"
+#include "base/op_scope.h"
 #include "kiln/tensor.h"
 
 // Wraps calls into kernels::cuda so that CPU-only builds, which have no such functions, compile; on_cuda() has thrown

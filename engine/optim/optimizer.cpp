@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "engine/allocator.h"
+#include "base/allocator.h"
 #include "kiln/autograd.h"
 #include "kiln/ops/elementwise.h"
 #include "kiln/ops/reduce.h"

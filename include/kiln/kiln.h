@@ -12,4 +12,5 @@
 #include "kiln/optim/sgd.h"
 #include "kiln/safetensors.h"
 #include "kiln/tensor.h"
+#include "kiln/threads.h"
 #include "kiln/version.h"

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/allocator.h"
+#include "base/allocator.h"
 #include "kiln/kiln.h"
 #if KILN_CUDA_EMULATED
 #include "kernels/simt/emulator.h"

@@ -34,15 +34,15 @@ std::shared_ptr<const data::ImageDataset> augmented_dataset(const test::Temporar
   return std::make_shared<data::ImageDataset>(data::list_image_folder(root.path().string()), transform);
 }
 
-std::vector<train::Batch> read_epoch(data::AsyncImageReader& reader, data::EpochPlan plan) {
+std::vector<data::Batch> read_epoch(data::AsyncImageReader& reader, data::EpochPlan plan) {
   reader.start_epoch(std::move(plan));
-  std::vector<train::Batch> batches;
-  while (std::optional<train::Batch> batch = reader.next()) batches.push_back(*batch);
+  std::vector<data::Batch> batches;
+  while (std::optional<data::Batch> batch = reader.next()) batches.push_back(*batch);
   return batches;
 }
 
-std::vector<train::Batch> read_synchronously(const data::ImageDataset& dataset, const data::EpochPlan& plan) {
-  std::vector<train::Batch> batches;
+std::vector<data::Batch> read_synchronously(const data::ImageDataset& dataset, const data::EpochPlan& plan) {
+  std::vector<data::Batch> batches;
   std::vector<data::SkippedFile> skipped;
   for (std::size_t first = 0; first < plan.order.size(); first += static_cast<std::size_t>(plan.batch_size)) {
     const std::size_t count = std::min(plan.order.size() - first, static_cast<std::size_t>(plan.batch_size));
@@ -51,7 +51,7 @@ std::vector<train::Batch> read_synchronously(const data::ImageDataset& dataset, 
   return batches;
 }
 
-void check_same(const std::vector<train::Batch>& actual, const std::vector<train::Batch>& expected) {
+void check_same(const std::vector<data::Batch>& actual, const std::vector<data::Batch>& expected) {
   REQUIRE(actual.size() == expected.size());
   for (std::size_t b = 0; b < actual.size(); ++b) {
     CHECK(actual[b].images.shape() == expected[b].images.shape());
@@ -100,7 +100,7 @@ TEST_CASE("images: batch memory is reused once the consumer lets go of a batch",
   reader.start_epoch({data::sequential_order(12), 2, std::nullopt});
   const void* first = nullptr;
   bool reused = false;
-  while (std::optional<train::Batch> batch = reader.next()) {
+  while (std::optional<data::Batch> batch = reader.next()) {
     if (first == nullptr)
       first = batch->images.raw_data();
     else
@@ -155,7 +155,7 @@ TEST_CASE("images: the reader skips unreadable files or rethrows their error nam
     if (file.path.ends_with("3.png")) ++reported;
   };
   data::AsyncImageReader skipping(dataset, options);
-  const std::vector<train::Batch> batches = read_epoch(skipping, plan);
+  const std::vector<data::Batch> batches = read_epoch(skipping, plan);
   REQUIRE(batches.size() == 3);
   CHECK(batches[1].labels.size(0) == 1);
   REQUIRE(skipping.skipped().size() == 1);
@@ -192,7 +192,7 @@ TEST_CASE("images: normalisation estimated from the training images", "[images]"
   transform.height = transform.width = 2;
   const data::ImageDataset dataset(data::list_image_folder(root.path().string()), transform);
   std::vector<data::SkippedFile> skipped;
-  const train::Normalization statistics = data::estimate_normalization(dataset, 0, skipped);
+  const data::Normalization statistics = data::estimate_normalization(dataset, 0, skipped);
   CHECK(statistics.mean[0] == Approx(0.5));
   CHECK(statistics.std[0] == Approx(0.5));
   CHECK(statistics.mean[1] == 0.0);

@@ -121,7 +121,7 @@ TEST_CASE("images: corrupt and empty image files are skipped with a report namin
   REQUIRE(dataset.size() == 4);
   std::vector<data::SkippedFile> skipped;
   const std::vector<std::int64_t> all{0, 1, 2, 3};
-  const train::Batch batch = dataset.load_batch(all, std::nullopt, skipped);
+  const data::Batch batch = dataset.load_batch(all, std::nullopt, skipped);
   CHECK(batch.images.shape() == Shape{2, 3, 2, 2});
   CHECK(batch.labels.to_vector() == std::vector<float>{0, 1});
   REQUIRE(skipped.size() == 2);

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "engine/allocator.h"
+#include "base/allocator.h"
 #include "kiln/kiln.h"
 
 using namespace kiln;

@@ -34,7 +34,7 @@ Run run_predict(std::vector<std::string> words) {
   return {exit_code, output.str(), errors.str()};
 }
 
-const train::Normalization fmnist_input{{0.3}, {0.4}};
+const data::Normalization fmnist_input{{0.3}, {0.4}};
 
 // An fmnist-small checkpoint with random weights in `folder`.
 std::shared_ptr<nn::Module> save_fmnist_checkpoint(const std::string& path) {
@@ -258,7 +258,7 @@ TEST_CASE("predict: --layout torchvision prepares images as torchvision evaluate
   // Shorter side to 32 * 8 / 7 = 36.6 -> 37, the longer to int(37 * 48 / 40) = 44; the centre 32x32 starts at row
   // round(2.5) = 2 and column 6; then ImageNet's mean and std.
   const auto probabilities_of = [&](const data::Image& image) {
-    const train::Normalization imagenet = data::normalization_preset("imagenet");
+    const data::Normalization imagenet = data::normalization_preset("imagenet");
     std::vector<float> input(image.pixels.size());
     for (std::size_t i = 0; i < input.size(); ++i) {
       const std::size_t channel = i / (32 * 32);

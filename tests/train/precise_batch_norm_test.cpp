@@ -5,8 +5,8 @@
 
 #include "kiln/kiln.h"
 #include "kiln/models/registry.h"
-#include "kiln/train/data_source.h"
-#include "kiln/train/dataset.h"
+#include "kiln/data/data_source.h"
+#include "kiln/data/dataset.h"
 #include "kiln/train/precise_batch_norm.h"
 
 using namespace kiln;
@@ -74,7 +74,7 @@ void check_statistics(const nn::BatchNorm& norm, const Moments& expected) {
 
 // Rows of `set` at `indices`, in that order.
 Tensor rows(const data::LabelledImages& set, const std::vector<std::int64_t>& indices) {
-  return train::gather(set, indices).images;
+  return data::gather(set, indices).images;
 }
 
 }  // namespace
@@ -84,7 +84,7 @@ TEST_CASE("precise batch norm: one batch of the whole set gives its exact statis
   Generator generator(4);
   TwoNorms model(generator);
   const data::LabelledImages set = random_set(8, generator);
-  train::InMemorySource source(set);
+  data::InMemorySource source(set);
 
   // Train mode with dropout off is what the recomputation sees; the norms' inputs, computed here step by step.
   model.train();
@@ -119,11 +119,11 @@ TEST_CASE("precise batch norm: over several batches, the population of every nor
   Generator generator(6);
   TwoNorms model(generator);
   const data::LabelledImages set = random_set(10, generator);
-  train::InMemorySource source(set);
+  data::InMemorySource source(set);
   constexpr std::uint64_t seed = 17;
   // The batches the recomputation cuts (whole batches of 3: 9 of the 10 images), each normalised on its own.
   Generator shuffle(seed);
-  const std::vector<std::int64_t> order = train::permutation(10, shuffle);
+  const std::vector<std::int64_t> order = data::permutation(10, shuffle);
   model.train();
   model.dropout->eval();
   const std::vector<std::int64_t> used(order.begin(), order.begin() + 9);
@@ -155,7 +155,7 @@ TEST_CASE("precise batch norm: a model without batch norm is left alone", "[trai
   Generator generator(2);
   const std::shared_ptr<nn::Module> model = models::make_model("fmnist-small", generator);
   const std::vector<std::int32_t> labels(4, 0);
-  train::InMemorySource source(
+  data::InMemorySource source(
       {Tensor::zeros({4, 1, 28, 28}), Tensor::from_vector(labels, {4}), {"only"}});
   const train::PreciseBatchNormResult result = train::recompute_batch_norm_statistics(*model, source, {0, 2, 1});
   CHECK(result.layers == 0);

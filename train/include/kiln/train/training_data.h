@@ -1,0 +1,51 @@
+#pragma once
+// A run's training and validation sources from its TrainConfig: the Fashion-MNIST IDX folder in memory (normalised
+// with the training part's statistics), or image files (a class-per-subfolder tree, or the Tiny ImageNet layout
+// recognised by its wnids.txt) decoded by the asynchronous reader, resized to the model's image_size and normalised
+// by a preset or statistics computed from the training images.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kiln/data/idx.h"
+#include "kiln/data/image_folder.h"
+#include "kiln/data/data_source.h"
+#include "kiln/train/train_config.h"
+
+namespace kiln::train {
+
+struct TrainingData {
+  std::unique_ptr<data::DataSource> train, validation;
+  data::Normalization input;                        // what both sources' images are normalised with
+  std::string preprocess = "{}";              // for checkpoints (preprocess.h); "{}" for in-memory data
+  std::vector<data::SkippedFile> not_images;  // files the listing left out (not JPEG, PNG or BMP by name)
+};
+
+// Decoding settings that do not change what a run computes.
+struct ReaderSettings {
+  int threads = 4;
+  bool pin_memory = false;  // for CUDA training
+};
+
+// Images sampled to compute the "computed" normalisation, spread evenly over the training part.
+constexpr std::int64_t normalization_sample = 1000;
+
+// True when `folder` holds Fashion-MNIST's train-images-idx3-ubyte (or .gz).
+bool is_fashion_mnist_folder(const std::string& folder);
+
+// The normalisation an image model trains with unless --normalize says otherwise: RoomNet "[-1,1]", VGG in the
+// torchvision layout "imagenet", any other "computed".
+std::string default_normalization(const std::string& model, const models::ModelOptions& options);
+
+// Holds out config.val_fraction by the run's seed (after config.limit_train) and normalises both parts in place
+// with the training part's per-channel statistics.
+TrainingData in_memory_data(const data::LabelledImages& set, const TrainConfig& config);
+
+// config.data as image files (validation: config.val_data, else Tiny ImageNet's val/, else a stratified seeded
+// split of config.val_fraction). Throws naming the folder or flag that is wrong.
+TrainingData image_file_data(const TrainConfig& config, const ReaderSettings& reader);
+
+// Fashion-MNIST when config.data is the IDX folder (or does not exist, for its error message), else image files.
+TrainingData load_training_data(const TrainConfig& config, const ReaderSettings& reader);
+
+}  // namespace kiln::train
