@@ -61,6 +61,7 @@ Tensor FmnistSmall::forward(const Tensor& images) {
 }
 
 FmnistBn::FmnistBn(Generator& generator) : dropout_generator(generator.below(std::uint64_t(1) << 62)) {
+  register_generator("dropout", dropout_generator);
   features_ = register_module("features", std::make_shared<nn::Sequential>());
   const auto conv_bn_relu = [&](std::int64_t in, std::int64_t out) {
     features_->add(std::make_shared<nn::Conv2d>(in, out, 3, generator, Conv2dOptions::square(1, 1)));
@@ -119,6 +120,55 @@ LayerTable fmnist_bn_layer_table() {
   builder.step(next("classifier"), "dropout 0.3");
   builder.linear(next("classifier"), 10);
   return builder.table();
+}
+
+namespace {
+
+// Fashion-MNIST's classes, the names the nets predict (data/idx.cpp reads the same set; a test keeps them equal).
+std::vector<std::string> fashion_mnist_names(const ModelOptions&) {
+  return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+}
+
+InputFormat gray_28(const ModelOptions&) {
+  InputFormat input;
+  input.channels = 1;
+  input.image_size = fmnist_side;
+  input.weights_normalization = "[0,1]";  // raw pixels; kiln train normalises with the training split's statistics
+  input.trains_on_image_files = false;
+  return input;
+}
+
+const std::vector<ModelOptionSpec> no_options;  // OptionReader rejects any option given
+
+template <class Model>
+ModelFamily fixed_family(std::string name, std::string summary, LayerTable (*layer_table)()) {
+  const std::string model = name;
+  return {std::move(name),
+          std::move(summary),
+          Task::classification,
+          no_options,
+          [model](const ModelOptions& options, Generator& generator) -> std::shared_ptr<nn::Module> {
+            OptionReader(model, no_options, options);
+            return std::make_shared<Model>(generator);
+          },
+          [model, layer_table](const ModelOptions& options) {
+            OptionReader(model, no_options, options);
+            return layer_table();
+          },
+          gray_28,
+          fashion_mnist_names};
+}
+
+}  // namespace
+
+ModelFamily fmnist_small_family() {
+  return fixed_family<FmnistSmall>("fmnist-small", "the seed project's small Fashion-MNIST net (45,458 parameters)",
+                                   fmnist_small_layer_table);
+}
+
+ModelFamily fmnist_bn_family() {
+  return fixed_family<FmnistBn>("fmnist-bn", "kiln's Fashion-MNIST net with batch norm and dropout",
+                                fmnist_bn_layer_table);
 }
 
 }  // namespace kiln::models

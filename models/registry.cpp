@@ -1,6 +1,6 @@
 #include "kiln/models/registry.h"
 
-#include <functional>
+#include <set>
 
 #include "kiln/models/fmnist.h"
 #include "kiln/models/roomnet.h"
@@ -8,64 +8,43 @@
 
 namespace kiln::models {
 
-namespace {
+const char* task_name(Task task) { return task == Task::classification ? "classification" : "segmentation"; }
 
-struct Family {
-  std::string name;
-  const std::vector<ModelOptionSpec>& specs;
-  std::function<std::shared_ptr<nn::Module>(const ModelOptions&, Generator&)> build;
-  std::function<LayerTable(const ModelOptions&)> describe;
-};
-
-// The Fashion-MNIST nets take no options; OptionReader rejects any given.
-const std::vector<ModelOptionSpec> no_options;
-template <class Model>
-Family fixed_family(std::string name, LayerTable (*layer_table)()) {
-  const std::string model = name;
-  return {std::move(name), no_options,
-          [model](const ModelOptions& options, Generator& generator) -> std::shared_ptr<nn::Module> {
-            OptionReader(model, no_options, options);
-            return std::make_shared<Model>(generator);
-          },
-          [model, layer_table](const ModelOptions& options) {
-            OptionReader(model, no_options, options);
-            return layer_table();
-          }};
+const std::vector<ModelFamily>& model_families() {
+  // One line per family; each family's facts live in its own file.
+  static const std::vector<ModelFamily> families = [] {
+    std::vector<ModelFamily> all = {
+        fmnist_small_family(),
+        fmnist_bn_family(),
+        roomnet_family(),
+        vgg_family(),
+    };
+    std::set<std::string> names;
+    for (const ModelFamily& family : all) {
+      KILN_CHECK(names.insert(family.name).second, "model family '", family.name, "' is registered twice");
+    }
+    return all;
+  }();
+  return families;
 }
 
-const std::vector<Family>& families() {
-  static const std::vector<Family> table = {
-      fixed_family<FmnistSmall>("fmnist-small", fmnist_small_layer_table),
-      fixed_family<FmnistBn>("fmnist-bn", fmnist_bn_layer_table),
-      {"roomnet", RoomNetOptions::specs(),
-       [](const ModelOptions& options, Generator& generator) {
-         return std::make_shared<RoomNet>(RoomNetOptions::from(options), generator);
-       },
-       [](const ModelOptions& options) { return roomnet_layer_table(RoomNetOptions::from(options)); }},
-      {"vgg", VggOptions::specs(),
-       [](const ModelOptions& options, Generator& generator) {
-         return std::make_shared<Vgg>(VggOptions::from(options), generator);
-       },
-       [](const ModelOptions& options) { return vgg_layer_table(VggOptions::from(options)); }},
-  };
-  return table;
-}
-
-const Family& family(const std::string& name) {
-  std::string valid;
-  for (const Family& known : families()) {
-    if (known.name == name) return known;
-    valid.append(valid.empty() ? "" : ", ").append(known.name);
+const ModelFamily& model_family(const std::string& name) {
+  for (const ModelFamily& family : model_families()) {
+    if (family.name == name) return family;
   }
-  fail("unknown model '", name, "' (valid models: ", valid, ")");
+  fail("unknown model '", name, "' (valid models: ", model_list(), ")");
 }
-
-}  // namespace
 
 std::vector<std::string> model_names() {
   std::vector<std::string> names;
-  for (const Family& known : families()) names.push_back(known.name);
+  for (const ModelFamily& family : model_families()) names.push_back(family.name);
   return names;
+}
+
+std::string model_list() {
+  std::string list;
+  for (const ModelFamily& family : model_families()) list.append(list.empty() ? "" : ", ").append(family.name);
+  return list;
 }
 
 std::shared_ptr<nn::Module> make_model(const std::string& name, Generator& generator) {
@@ -73,20 +52,26 @@ std::shared_ptr<nn::Module> make_model(const std::string& name, Generator& gener
 }
 
 std::shared_ptr<nn::Module> make_model(const std::string& name, const ModelOptions& options, Generator& generator) {
-  return family(name).build(options, generator);
+  return model_family(name).build(options, generator);
 }
 
-const std::vector<ModelOptionSpec>& model_option_specs(const std::string& name) { return family(name).specs; }
+const std::vector<ModelOptionSpec>& model_option_specs(const std::string& name) { return model_family(name).options; }
 
 LayerTable describe_model(const std::string& name, const ModelOptions& options) {
-  return family(name).describe(options);
+  return model_family(name).describe(options);
 }
 
-Generator* training_generator(nn::Module& model) {
-  if (auto* net = dynamic_cast<FmnistBn*>(&model)) return &net->dropout_generator;
-  if (auto* net = dynamic_cast<RoomNet*>(&model)) return &net->dropout_generator;
-  if (auto* net = dynamic_cast<Vgg*>(&model)) return &net->dropout_generator;
-  return nullptr;
+InputFormat model_input(const std::string& name, const ModelOptions& options) {
+  return model_family(name).input(options);
+}
+
+std::vector<std::string> default_class_names(const std::string& name, const ModelOptions& options) {
+  const ModelFamily& family = model_family(name);
+  std::vector<std::string> names = family.class_names ? family.class_names(options) : std::vector<std::string>{};
+  if (!names.empty()) return names;
+  const std::int64_t count = OptionReader(name, family.options, options).integer("classes", 1, 1 << 20);
+  for (std::int64_t c = 0; c < count; ++c) names.push_back(std::to_string(c));
+  return names;
 }
 
 }  // namespace kiln::models

@@ -147,19 +147,7 @@ class DenseBlock : public nn::Module {
 
 Tensor flatten_channels_last(const Tensor& x) {
   KILN_CHECK(x.dim() == 4, "flatten_channels_last: expected [N, C, H, W], got ", describe(x));
-  const std::int64_t channels = x.size(1), height = x.size(2), width = x.size(3);
-  const std::int64_t features = channels * height * width;
-  std::vector<double> permutation(static_cast<std::size_t>(features * features), 0.0);
-  for (std::int64_t c = 0; c < channels; ++c) {
-    for (std::int64_t h = 0; h < height; ++h) {
-      for (std::int64_t w = 0; w < width; ++w) {
-        const std::int64_t row = (h * width + w) * channels + c, column = (c * height + h) * width + w;
-        permutation[static_cast<std::size_t>(row * features + column)] = 1.0;
-      }
-    }
-  }
-  const Tensor matrix = Tensor::from_vector(permutation, {features, features}).to(x.dtype()).to(x.device());
-  return linear(x.flatten(1), matrix, Tensor());
+  return permute(x, {0, 2, 3, 1}).flatten(1);
 }
 
 const std::vector<std::string>& roomnet_class_names() {
@@ -171,9 +159,9 @@ const std::vector<std::string>& roomnet_class_names() {
 const std::vector<ModelOptionSpec>& RoomNetOptions::specs() {
   static const RoomNetOptions defaults;
   static const std::vector<ModelOptionSpec> specs = {
-      {"classes", "N", std::to_string(defaults.classes), "output classes (the published model: 6)"},
-      {"image_size", "N", std::to_string(defaults.image_size), "square input side in pixels (at least 183)"},
-      {"dropout", "X", "0", "dropout rate after every block (the published run ended at 0.35)"},
+      {"classes", "N", std::to_string(defaults.classes), "output classes"},
+      {"image_size", "N", std::to_string(defaults.image_size), "square input side in pixels (roomnet: at least 183)", {"-i"}},
+      {"dropout", "X", "0", "dropout rate (roomnet: after every block, the published run ended at 0.35; vgg: in the classifier)"},
   };
   return specs;
 }
@@ -189,6 +177,7 @@ RoomNetOptions RoomNetOptions::from(const ModelOptions& options) {
 
 RoomNet::RoomNet(const RoomNetOptions& options, Generator& generator)
     : dropout_generator(generator.below(std::uint64_t(1) << 62)) {
+  register_generator("dropout", dropout_generator);
   KILN_CHECK(options.classes > 0, "RoomNet: classes must be positive, got ", options.classes);
   const std::int64_t features = flattened_features(options.image_size);
   for (const ConvBlockPlan& block : conv_plan()) {
@@ -278,6 +267,29 @@ LayerTable roomnet_layer_table(const RoomNetOptions& options) {
                         in * options.classes + options.classes,
                         in * options.classes});
   return table;
+}
+
+ModelFamily roomnet_family() {
+  return {"roomnet",
+          "the published 6-class room classifier (176,910 parameters at 224x224)",
+          Task::classification,
+          RoomNetOptions::specs(),
+          [](const ModelOptions& options, Generator& generator) {
+            return std::make_shared<RoomNet>(RoomNetOptions::from(options), generator);
+          },
+          [](const ModelOptions& options) { return roomnet_layer_table(RoomNetOptions::from(options)); },
+          [](const ModelOptions& options) {
+            InputFormat input;
+            input.image_size = RoomNetOptions::from(options).image_size;
+            input.square_crop = true;
+            input.training_normalization = input.weights_normalization = "[-1,1]";
+            return input;
+          },
+          [](const ModelOptions& options) {
+            const bool published = RoomNetOptions::from(options).classes ==
+                                   static_cast<std::int64_t>(roomnet_class_names().size());
+            return published ? roomnet_class_names() : std::vector<std::string>{};
+          }};
 }
 
 }  // namespace kiln::models

@@ -52,12 +52,12 @@ std::string text_of(double value) {
 const std::vector<ModelOptionSpec>& VggOptions::specs() {
   static const VggOptions d;
   static const std::vector<ModelOptionSpec> specs = {
-      {"depth", "11|13|16|19", std::to_string(d.depth), "weight layers: configurations A, B, D (or C), E"},
-      {"conv1x1", "true|false", "false", "configuration C: 1x1 last convolution in stages 3-5 (depth 16)"},
-      {"padded_1x1", "true|false", "false", "the seed's quirk: the 1x1 convolutions keep padding 1"},
+      {"depth", "11|13|16|19", std::to_string(d.depth), "weight layers: configurations A, B, D (or C), E", {"-d"}},
+      {"conv1x1", "true|false", "false", "configuration C: 1x1 last convolution in stages 3-5 (depth 16)", {"-c11"}},
+      {"padded_1x1", "true|false", "false", "the seed's quirk: the 1x1 convolutions keep padding 1", {}, "--pad-1x1"},
       {"batch_norm", "true|false", "false", "batch norm after every convolution"},
       {"classes", "N", std::to_string(d.classes), "output classes"},
-      {"image_size", "N", std::to_string(d.image_size), "square input side in pixels (for the layer table)"},
+      {"image_size", "N", std::to_string(d.image_size), "square input side in pixels", {"-i"}},
       {"channels", "N", std::to_string(d.channels), "first stage's width; the stages use 1, 2, 4, 8, 8 times it"},
       {"classifier_width", "N", std::to_string(d.classifier_width), "width of the two hidden classifier layers"},
       {"pool", "avg|max", d.pool, "adaptive pooling before the classifier (torchvision layout: avg)"},
@@ -141,6 +141,7 @@ std::vector<VggLayer> vgg_plan(const VggOptions& options) {
 }
 
 Vgg::Vgg(const VggOptions& options, Generator& generator) : dropout_generator(generator.below(std::uint64_t(1) << 62)) {
+  register_generator("dropout", dropout_generator);
   features_ = register_module("features", std::make_shared<nn::Sequential>());
   const std::vector<VggLayer> plan = vgg_plan(options);
   for (const VggLayer& layer : plan) {
@@ -242,6 +243,31 @@ LayerTable vgg_layer_table(const VggOptions& options) {
     table.rows.push_back(row);
   }
   return table;
+}
+
+ModelFamily vgg_family() {
+  return {"vgg",
+          "VGG-11/13/16/19 (configurations A to E), optional batch norm, kiln's or torchvision's layout",
+          Task::classification,
+          VggOptions::specs(),
+          [](const ModelOptions& options, Generator& generator) {
+            return std::make_shared<Vgg>(VggOptions::from(options), generator);
+          },
+          [](const ModelOptions& options) { return vgg_layer_table(VggOptions::from(options)); },
+          [](const ModelOptions& options) {
+            const VggOptions vgg = VggOptions::from(options);
+            InputFormat input;
+            input.image_size = vgg.image_size;
+            if (is_torchvision(vgg)) {
+              // torchvision's ImageNet evaluation, Resize(256) then CenterCrop(224), in proportion at other sizes.
+              input.resize_shorter = (vgg.image_size * 256 + 112) / 224;
+              input.training_normalization = input.weights_normalization = "imagenet";
+            } else {
+              input.weights_normalization = "[-1,1]";
+            }
+            return input;
+          },
+          {}};
 }
 
 }  // namespace kiln::models

@@ -8,29 +8,14 @@
 
 namespace kiln::tools {
 
-std::int64_t input_channels(const std::string& model) {
-  return model == "fmnist-small" || model == "fmnist-bn" ? 1 : 3;
-}
-
 InputFormat input_format(const std::string& model, const models::ModelOptions& options,
                          const data::Normalization& normalization) {
+  const models::InputFormat input = models::model_input(model, options);
   InputFormat format;
-  format.channels = input_channels(model);
-  if (format.channels == 1) {
-    format.transform.height = format.transform.width = 28;
-  } else {
-    const models::ModelOptions all = models::with_defaults(models::model_option_specs(model), options);
-    const auto size = all.find("image_size");
-    KILN_CHECK(size != all.end(), "model '", model, "' has no image_size option: its input format is unknown");
-    const std::int64_t side = std::stoll(size->second);
-    format.transform.height = format.transform.width = side;
-    format.transform.square_crop = model == "roomnet";
-    const auto layout = all.find("layout");
-    if (layout != all.end() && layout->second == "torchvision") {
-      // torchvision's ImageNet evaluation, Resize(256) then CenterCrop(224), in proportion at other sizes.
-      format.transform.resize_shorter = (side * 256 + 112) / 224;
-    }
-  }
+  format.channels = input.channels;
+  format.transform.height = format.transform.width = input.image_size;
+  format.transform.square_crop = input.square_crop;
+  format.transform.resize_shorter = input.resize_shorter;
   const auto channels = static_cast<std::size_t>(format.channels);
   KILN_CHECK(normalization.mean.size() == channels && normalization.std.size() == channels, "model '", model,
              "' reads ", channels, " channel(s) but the input normalisation has ", normalization.mean.size(),

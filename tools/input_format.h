@@ -18,13 +18,8 @@ struct InputFormat {
   std::int64_t channels = 3;
 };
 
-// 1 for the Fashion-MNIST nets (gray), 3 for the image models (RGB).
-std::int64_t input_channels(const std::string& model);
-
-// The Fashion-MNIST nets read one 28x28 channel; RoomNet and VGG read RGB at their image_size option (default filled
-// in), RoomNet after cropping the centre square as published, VGG in the torchvision layout as torchvision evaluates
-// its ImageNet weights: the shorter side resized to 256 (image_size * 8 / 7, rounded) and the centre cropped. `normalization` has one entry per channel the model
-// reads. Throws naming the model when it has no known input format or the normalisation does not fit.
+// The model family's input format for the options (models::model_input: channels, size, crop) with `normalization`,
+// which has one entry per channel the model reads. Throws naming the model when the normalisation does not fit.
 InputFormat input_format(const std::string& model, const models::ModelOptions& options,
                          const data::Normalization& normalization);
 

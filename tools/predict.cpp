@@ -16,7 +16,6 @@
 #include "kiln/data/async_reader.h"
 #include "kiln/data/idx.h"
 #include "kiln/models/registry.h"
-#include "kiln/models/roomnet.h"
 #include "kiln/models/weights.h"
 #include "kiln/train/evaluation.h"
 #include "tools/commands.h"
@@ -47,16 +46,6 @@ Classifier from_checkpoint(const std::string& path) {
   return classifier;
 }
 
-// The presets the model families are trained with: torchvision's ImageNet weights, the seeds' [-1, 1] for RoomNet
-// and VGG, kiln's Fashion-MNIST nets on raw [0, 1] pixels.
-data::Normalization default_normalization(const std::string& model, const models::ModelOptions& options) {
-  const models::ModelOptions all = models::with_defaults(models::model_option_specs(model), options);
-  const auto layout = all.find("layout");
-  if (layout != all.end() && layout->second == "torchvision") return data::normalization_preset("imagenet");
-  if (model == "roomnet" || model == "vgg") return data::normalization_preset("[-1,1]");
-  return data::normalization_preset("[0,1]");
-}
-
 std::vector<std::string> read_class_names(const std::string& path) {
   std::ifstream file(path);
   KILN_CHECK(file, "--classes-file ", path, ": cannot open it");
@@ -69,19 +58,6 @@ std::vector<std::string> read_class_names(const std::string& path) {
   return names;
 }
 
-// The names a model family is known to be trained with, else the class numbers.
-std::vector<std::string> default_class_names(const std::string& model, const models::ModelOptions& options) {
-  if (input_channels(model) == 1) return data::fashion_mnist_classes();  // the gray nets are Fashion-MNIST's
-  const std::int64_t count =
-      std::stoll(models::with_defaults(models::model_option_specs(model), options).at("classes"));
-  if (model == "roomnet" && count == static_cast<std::int64_t>(models::roomnet_class_names().size())) {
-    return models::roomnet_class_names();
-  }
-  std::vector<std::string> names;
-  for (std::int64_t c = 0; c < count; ++c) names.push_back(std::to_string(c));
-  return names;
-}
-
 Classifier from_weights(const cli::Arguments& arguments) {
   const std::string name = arguments.text("--model");
   const models::ModelOptions options = model_options_from(arguments);
@@ -89,7 +65,8 @@ Classifier from_weights(const cli::Arguments& arguments) {
   Classifier classifier;
   classifier.model = models::make_model(name, options, unused_initialisation);
   models::load_weights(*classifier.model, arguments.text("--weights"));
-  data::Normalization normalization = default_normalization(name, options);
+  const models::InputFormat input = models::model_input(name, options);
+  data::Normalization normalization = data::normalization_preset(input.weights_normalization);
   if (arguments.has("--normalize")) {
     try {
       normalization = data::normalization_preset(arguments.text("--normalize"));
@@ -97,7 +74,7 @@ Classifier from_weights(const cli::Arguments& arguments) {
       throw cli::UsageError(std::string("--normalize: ") + error.what());
     }
   }
-  if (input_channels(name) == 1) {
+  if (input.channels == 1) {
     // A gray model takes the preset's one value; imagenet's differ per colour.
     const bool uniform = std::adjacent_find(normalization.mean.begin(), normalization.mean.end(),
                                             std::not_equal_to<>()) == normalization.mean.end();
@@ -105,7 +82,7 @@ Classifier from_weights(const cli::Arguments& arguments) {
     normalization = {{normalization.mean[0]}, {normalization.std[0]}};
   }
   classifier.input = input_format(name, options, normalization);
-  classifier.classes = default_class_names(name, options);
+  classifier.classes = models::default_class_names(name, options);
   if (arguments.has("--classes-file")) {
     const std::string path = arguments.text("--classes-file");
     const std::vector<std::string> names = read_class_names(path);
@@ -252,14 +229,13 @@ int run_predict(const cli::Arguments& arguments) {
 cli::Command predict_command() {
   std::vector<cli::Option> options = {
       {"--checkpoint", {}, "FILE", "a checkpoint written by kiln train", ""},
-      {"--model", {}, "NAME", "or a model to build: fmnist-small, fmnist-bn, roomnet or vgg, with --weights", ""},
+      {"--model", {}, "NAME", "or, with --weights, " + model_flag_help(), ""},
       {"--weights", {}, "FILE", "safetensors state dict for --model (torchvision's with --layout torchvision)", ""},
       {"--normalize", {}, "PRESET",
-       "with --model: [0,1], [-1,1] or imagenet (default: imagenet for --layout torchvision, [-1,1] for roomnet and "
-       "vgg, [0,1] for the Fashion-MNIST nets)",
+       "with --model: [0,1], [-1,1] or imagenet (default: what the model's published weights expect; see kiln info)",
        ""},
       {"--classes-file", {}, "FILE",
-       "with --model: class names, one per line (default: roomnet's and Fashion-MNIST's own, else numbers)", ""},
+       "with --model: class names, one per line (default: the model's own names, else numbers; see kiln info)", ""},
       {"--input", {}, "FILE|DIR", "an image, or a folder of images (searched recursively)", ""},
       {"--top-k", {}, "K", "classes shown per image", "3"},
       {"--json", {}, "", "print a JSON list of {path, class, probabilities} instead of the table", ""},

@@ -86,7 +86,7 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const Che
   }
   for (const nn::NamedBuffer& buffer : model.named_buffers()) tensors.emplace_back(buffer.name, buffer.tensor.cpu());
   Json rng_state = {{"shuffle", rng_json(info.shuffle_rng)}};
-  if (info.dropout_rng) rng_state["dropout"] = rng_json(*info.dropout_rng);
+  for (const auto& [name, state] : info.model_rngs) rng_state[name] = rng_json(state);
   const std::map<std::string, std::string> metadata = {
       {"model", info.model},
       {"model_options", info.model_options},
@@ -121,7 +121,9 @@ CheckpointInfo read_checkpoint_info(const SafetensorsFile& file, const std::stri
   info.seed = reader.number<std::uint64_t>("seed");
   const Json rng_state = reader.json("rng_state");
   info.shuffle_rng = read_rng(reader, rng_state, "shuffle");
-  if (rng_state.contains("dropout")) info.dropout_rng = read_rng(reader, rng_state, "dropout");
+  for (const auto& [name, entry] : rng_state.items()) {
+    if (name != "shuffle") info.model_rngs[name] = read_rng(reader, rng_state, name.c_str());
+  }
   info.best_val_loss = reader.number<double>("best_val_loss");
   info.epochs_without_improvement = reader.number<std::int64_t>("epochs_without_improvement");
   info.train_config = reader.json("train_config").dump();
@@ -166,8 +168,9 @@ LoadedModel load_model(const std::string& path) {
   }
   loaded.model = models::make_model(loaded.info.model, options, unused_initialisation);
   load_module_tensors(*loaded.model, file, path);
-  if (Generator* generator = models::training_generator(*loaded.model); generator && loaded.info.dropout_rng) {
-    generator->set_state(*loaded.info.dropout_rng);
+  for (const nn::NamedGenerator& generator : loaded.model->named_generators()) {
+    const auto saved = loaded.info.model_rngs.find(generator.name);
+    if (saved != loaded.info.model_rngs.end()) generator.generator->set_state(saved->second);
   }
   return loaded;
 }

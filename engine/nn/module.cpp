@@ -29,6 +29,17 @@ std::vector<NamedBuffer> Module::named_buffers() const {
   return named;
 }
 
+std::vector<NamedGenerator> Module::named_generators() const {
+  std::vector<NamedGenerator> named = generators_;
+  for (const auto& [child_name, child] : children_) {
+    for (NamedGenerator& generator : child->named_generators()) {
+      generator.name = child_name + "." + generator.name;
+      named.push_back(std::move(generator));
+    }
+  }
+  return named;
+}
+
 std::vector<Tensor> Module::parameters() const {
   std::vector<Tensor> tensors;
   for (const NamedParameter& parameter : named_parameters()) tensors.push_back(parameter.tensor);
@@ -99,6 +110,13 @@ Tensor& Module::register_buffer(std::string name, Tensor tensor) {
   KILN_CHECK(tensor.defined(), "module: buffer '", name, "' is undefined");
   buffers_.push_back(std::make_unique<NamedBuffer>(NamedBuffer{std::move(name), std::move(tensor)}));
   return buffers_.back()->tensor;
+}
+
+void Module::register_generator(std::string name, Generator& generator) {
+  for (const NamedGenerator& known : generators_) {
+    KILN_CHECK(known.name != name, "module: generator '", name, "' is registered twice");
+  }
+  generators_.push_back({std::move(name), &generator});
 }
 
 }  // namespace kiln::nn

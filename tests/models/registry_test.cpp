@@ -23,7 +23,8 @@ TEST_CASE("registry: models by name and options", "[models]") {
   const auto roomnet = models::make_model("roomnet", {{"dropout", "0.25"}}, generator);
   CHECK(roomnet->parameter_count() == 176910);
   CHECK(dynamic_cast<models::RoomNet&>(*roomnet).dropout() == 0.25);
-  CHECK(models::training_generator(*roomnet) != nullptr);
+  REQUIRE(roomnet->named_generators().size() == 1);
+  CHECK(roomnet->named_generators()[0].name == "dropout");
   CHECK_THROWS_WITH(models::make_model("roomnet", {{"depth", "16"}}, generator), Catch::Contains("'depth'"));
 
   const auto vgg = models::make_model(

@@ -32,7 +32,7 @@ train::CheckpointInfo example_info() {
   info.step = 844;
   info.seed = (std::uint64_t(1) << 63) + 5;  // beyond int64
   info.shuffle_rng = {17, 215};
-  info.dropout_rng = GeneratorState{123456789012345ull, 9};
+  info.model_rngs["dropout"] = GeneratorState{123456789012345ull, 9};
   info.epochs_without_improvement = 1;
   return info;
 }
@@ -89,12 +89,13 @@ TEST_CASE("checkpoint: save, load into a fresh model, identical outputs and meta
   CHECK(read.seed == info.seed);
   CHECK(read.shuffle_rng.seed == 17);
   CHECK(read.shuffle_rng.offset == 215);
-  REQUIRE(read.dropout_rng.has_value());
-  CHECK(read.dropout_rng->seed == 123456789012345ull);
+  REQUIRE(read.model_rngs.contains("dropout"));
+  CHECK(read.model_rngs.at("dropout").seed == 123456789012345ull);
   CHECK(read.best_val_loss == std::numeric_limits<double>::infinity());
   CHECK(read.epochs_without_improvement == 1);
   // The dropout generator is restored into the model, so that training draws on from where it stopped.
-  CHECK(models::training_generator(*loaded.model)->state().offset == 9);
+  REQUIRE(loaded.model->named_generators().size() == 1);
+  CHECK(loaded.model->named_generators()[0].generator->state().offset == 9);
 }
 
 TEST_CASE("checkpoint: missing, mis-shaped and foreign tensors are errors naming the tensor", "[train]") {

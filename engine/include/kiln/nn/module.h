@@ -25,6 +25,13 @@ struct NamedBuffer {
   Tensor tensor;
 };
 
+// A random stream a module draws from while it trains (dropout masks): checkpoints save it by name so that a resumed
+// run draws what an uninterrupted one would.
+struct NamedGenerator {
+  std::string name;
+  Generator* generator;
+};
+
 class Module {
  public:
   virtual ~Module() = default;
@@ -34,6 +41,7 @@ class Module {
   // Recursive, in registration order, with dotted names.
   std::vector<NamedParameter> named_parameters() const;
   std::vector<NamedBuffer> named_buffers() const;
+  std::vector<NamedGenerator> named_generators() const;
   std::vector<Tensor> parameters() const;
   std::int64_t parameter_count() const;  // trainable elements
 
@@ -52,6 +60,8 @@ class Module {
  protected:
   Tensor& register_parameter(std::string name, Tensor tensor, ParameterKind kind = ParameterKind::weight);
   Tensor& register_buffer(std::string name, Tensor tensor);
+  // `generator` must live as long as the module (a member of it).
+  void register_generator(std::string name, Generator& generator);
   template <class M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
     children_.emplace_back(std::move(name), module);
@@ -63,6 +73,7 @@ class Module {
   // Parameters and buffers are held by pointer-stable storage so that register_* can return references.
   std::vector<std::unique_ptr<NamedParameter>> parameters_;
   std::vector<std::unique_ptr<NamedBuffer>> buffers_;
+  std::vector<NamedGenerator> generators_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };

@@ -2,7 +2,7 @@
 // The Fashion-MNIST nets (1x28x28 inputs, 10 classes).
 #include <memory>
 
-#include "kiln/models/layer_table.h"
+#include "kiln/models/family.h"
 #include "kiln/nn/batch_norm.h"
 #include "kiln/nn/layers.h"
 #include "kiln/nn/sequential.h"
@@ -26,7 +26,7 @@ class FmnistSmall : public nn::Module {
 // classifier: flatten 1568, fc 1568->128, BN, relu, dropout 0.3, fc 128->10.
 class FmnistBn : public nn::Module {
  public:
-  // Dropout masks come from the model's own generator (seeded from `generator`), saved with checkpoints.
+  // Dropout masks come from the model's own generator, registered as "dropout" (seeded from `generator`), saved with checkpoints.
   explicit FmnistBn(Generator& generator);
   Tensor forward(const Tensor& images) override;
   Generator dropout_generator;
@@ -39,5 +39,9 @@ class FmnistBn : public nn::Module {
 // forward, not modules).
 LayerTable fmnist_small_layer_table();
 LayerTable fmnist_bn_layer_table();
+
+// Their families: gray 28x28 inputs trained in memory on Fashion-MNIST (whose ten classes are their default names).
+ModelFamily fmnist_small_family();
+ModelFamily fmnist_bn_family();
 
 }  // namespace kiln::models

@@ -16,6 +16,10 @@ struct ModelOptionSpec {
   std::string value_name;  // "N", "X", "avg|max", "true|false"
   std::string default_value;
   std::string help;
+  // The command-line flag is "--" + key with dashes (image_size: --image-size) unless `flag` names another; `aliases`
+  // are further spellings (the VGG seed's -d, -c11, -i). Options whose value_name is "true|false" are switches.
+  std::vector<std::string> aliases = {};
+  std::string flag = {};
 };
 
 // Typed reading of options against a family's specs: absent keys take the spec's default; an unknown key or a malformed

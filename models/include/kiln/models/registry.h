@@ -1,17 +1,21 @@
 #pragma once
-// Models by name and options, so that programs and checkpoints can name the net they build.
+// The model families by name, so that programs and checkpoints can name the net they build. A family is registered by
+// one line in models/registry.cpp.
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "kiln/models/layer_table.h"
-#include "kiln/models/options.h"
-#include "kiln/nn/module.h"
+#include "kiln/models/family.h"
 
 namespace kiln::models {
 
-// "fmnist-small", "fmnist-bn", "roomnet", "vgg"
+// In registration order: "fmnist-small", "fmnist-bn", "roomnet", "vgg".
+const std::vector<ModelFamily>& model_families();
+// Throws kiln::Error listing the valid names when `name` is unknown.
+const ModelFamily& model_family(const std::string& name);
 std::vector<std::string> model_names();
+// "fmnist-small, fmnist-bn, roomnet, vgg": for help texts and errors.
+std::string model_list();
 
 // A freshly initialised model drawing its weights from `generator`; an unknown name throws kiln::Error listing the
 // valid ones, an option the model does not have or a bad value throws naming it.
@@ -24,8 +28,10 @@ const std::vector<ModelOptionSpec>& model_option_specs(const std::string& name);
 // The layer table for the options, computed without building the model. Throws like make_model on a bad option.
 LayerTable describe_model(const std::string& name, const ModelOptions& options);
 
-// The generator a model draws from while it trains (dropout masks), which checkpoints save so that a resumed run draws
-// what an uninterrupted one would; nullptr for models that draw nothing.
-Generator* training_generator(nn::Module& model);
+// The model's input format for the options.
+InputFormat model_input(const std::string& name, const ModelOptions& options);
+
+// The family's class names for the options, else "0", "1", ... for its "classes" option.
+std::vector<std::string> default_class_names(const std::string& name, const ModelOptions& options);
 
 }  // namespace kiln::models

@@ -9,8 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "kiln/models/layer_table.h"
-#include "kiln/models/options.h"
+#include "kiln/models/family.h"
 #include "kiln/nn/batch_norm.h"
 #include "kiln/nn/layers.h"
 
@@ -42,7 +41,7 @@ class RoomNet : public nn::Module {
   // Every batch norm normalises with its stored statistics and stops updating them, while gamma and beta train.
   void freeze_batch_norm_statistics(bool frozen = true);
 
-  // Dropout masks come from the model's own generator (seeded from the construction one), saved with checkpoints.
+  // Dropout masks come from the model's own generator, registered as "dropout" (seeded from the construction one), saved with checkpoints.
   Generator dropout_generator;
 
  private:
@@ -53,12 +52,15 @@ class RoomNet : public nn::Module {
   std::int64_t features_ = 0;  // the dense head's input width
 };
 
-// [N, C, H, W] -> [N, H*W*C] in TensorFlow's NHWC order, element (h*W + w)*C + c, as RoomNet flattens. kiln has no
-// permute op, so this multiplies by a 0/1 permutation matrix: exact (each output is one input times 1), with a backward
-// and a CUDA path through linear, and cheap at RoomNet's 2x2x16 last map.
+// [N, C, H, W] -> [N, H*W*C] in TensorFlow's NHWC order, element (h*W + w)*C + c, as RoomNet flattens: a permute to
+// [N, H, W, C], then a flatten.
 Tensor flatten_channels_last(const Tensor& x);
 
 // The layer table of RoomNet for `options` (throws when the input is too small for its pooling).
 LayerTable roomnet_layer_table(const RoomNetOptions& options);
+
+// RGB at image_size, the centre square of the longer side as published, [-1, 1] for training and for the published
+// weights alike; its six rooms as class names at 6 classes.
+ModelFamily roomnet_family();
 
 }  // namespace kiln::models

@@ -13,8 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "kiln/models/layer_table.h"
-#include "kiln/models/options.h"
+#include "kiln/models/family.h"
 #include "kiln/nn/sequential.h"
 
 namespace kiln::models {
@@ -54,7 +53,7 @@ class Vgg : public nn::Module {
   Vgg(const VggOptions& options, Generator& generator);
   Tensor forward(const Tensor& images) override;  // [N, 3, H, W] -> [N, classes] logits
 
-  // Dropout masks come from the model's own generator (seeded from the construction one), saved with checkpoints.
+  // Dropout masks come from the model's own generator, registered as "dropout" (seeded from the construction one), saved with checkpoints.
   Generator dropout_generator;
 
  private:
@@ -63,5 +62,10 @@ class Vgg : public nn::Module {
 };
 
 LayerTable vgg_layer_table(const VggOptions& options);
+
+// RGB at image_size. Layout torchvision: torchvision's evaluation crop and ImageNet normalisation, for training and for
+// its weights. Layout kiln: kiln train normalises with the training images' statistics, while weights from the seed
+// project expect [-1, 1] (what it trained with): the two differ on purpose.
+ModelFamily vgg_family();
 
 }  // namespace kiln::models

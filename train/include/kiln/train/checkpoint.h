@@ -1,13 +1,14 @@
 #pragma once
 // Training checkpoints in safetensors. Tensors are the model's parameters and buffers under their dotted module
 // names; "__metadata__" holds (all as strings) "model", "model_options" (JSON), "classes" (JSON array),
-// "input_mean"/"input_std" (JSON arrays), "epoch", "step", "seed", "rng_state" (JSON {"shuffle": {seed, offset},
-// "dropout": {seed, offset}} with "dropout" only for models that draw while training), "best_val_loss",
+// "input_mean"/"input_std" (JSON arrays), "epoch", "step", "seed", "rng_state" (JSON {"shuffle": {seed, offset}}
+// and each of the model's named generators, e.g. "dropout": {seed, offset}), "best_val_loss",
 // "epochs_without_improvement", "train_config" (JSON) and "preprocess" (JSON, preprocess.h; "{}" for models trained
 // on in-memory tensors, and when absent). Optimiser state lives in a sibling file (see
 // optimizer_state_path) so that a checkpoint meant for inference stays small.
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,7 +30,7 @@ struct CheckpointInfo {
   std::int64_t step = 0;               // optimiser steps taken
   std::uint64_t seed = 0;
   GeneratorState shuffle_rng;          // at the start of the next epoch to run
-  std::optional<GeneratorState> dropout_rng;
+  std::map<std::string, GeneratorState> model_rngs;  // the model's named generators (nn::Module::named_generators)
   double best_val_loss = std::numeric_limits<double>::infinity();
   std::int64_t epochs_without_improvement = 0;
   std::string train_config = "{}";     // JSON of the TrainConfig that made the run
