@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 #include "kiln/threads.h"
-#include "kiln/data/idx.h"
-#include "kiln/models/registry.h"
 #include "kiln/train/trainer.h"
 #include "tools/commands.h"
 #include "tools/device_flags.h"
@@ -52,54 +52,59 @@ std::string duration_text(double seconds) {
   return text;
 }
 
-std::string one_of(const std::string& flag, const std::string& value, const std::vector<std::string>& valid) {
-  std::string listed;
-  for (const std::string& candidate : valid) {
-    if (candidate == value) return value;
-    listed.append(listed.empty() ? "" : ", ").append(candidate);
+// kiln train's flag for a field; --help shows the default run's value.
+cli::Option flag_of(const train::ConfigField& field) {
+  std::string value_name = field.value_name;
+  if (field.kind == train::FieldKind::choice && value_name.empty()) {
+    for (const std::string& choice : field.choices) value_name.append(value_name.empty() ? "" : "|").append(choice);
   }
-  throw cli::UsageError(flag + ": '" + value + "' is not one of " + listed);
+  const TrainConfig defaults;
+  const std::string shown_default = std::visit(
+      [&defaults](auto member) -> std::string {
+        const auto& value = defaults.*member;
+        using Value = std::remove_cvref_t<decltype(value)>;
+        if constexpr (std::is_same_v<Value, std::string>) {
+          return value;
+        } else if constexpr (std::is_floating_point_v<Value>) {
+          return text_of(value);
+        } else if constexpr (std::is_integral_v<Value> && !std::is_same_v<Value, bool>) {
+          return std::to_string(value);
+        } else {
+          return "";  // switches, and model options, which have their own flags
+        }
+      },
+      field.member);
+  return {field.flag, field.aliases, value_name, field.help, shown_default};
+}
+
+// Sets a field from its flag; model options come from the model's flags.
+template <class Value>
+void read_flag(const cli::Arguments& arguments, const train::ConfigField& field, Value& value) {
+  if constexpr (std::is_same_v<Value, bool>) {
+    value = true;
+  } else if constexpr (std::is_integral_v<Value>) {
+    value = static_cast<Value>(arguments.integer(field.flag, static_cast<long long>(field.min),
+                                                 static_cast<long long>(field.max)));
+  } else if constexpr (std::is_floating_point_v<Value>) {
+    value = arguments.number(field.flag, field.min, field.max);
+  } else if constexpr (std::is_same_v<Value, std::string>) {
+    value = arguments.text(field.flag);
+  } else {
+    for (const auto& [key, option] : model_options_from(arguments)) value[key] = option;
+  }
 }
 
 // Applies the flags given on the command line to `config`; flags not given leave it as it is, which is how a
-// resumed run keeps its own settings.
+// resumed run keeps its own settings. Errors name the flag.
 TrainConfig apply_flags(const cli::Arguments& arguments, TrainConfig config) {
-  const auto given = [&arguments](const char* flag) { return arguments.has(flag); };
-  constexpr long long huge = 1'000'000'000;
-  if (given("--model")) config.model = one_of("--model", arguments.text("--model"), models::model_names());
-  if (given("--epochs")) config.epochs = arguments.integer("--epochs", 0, huge);
-  if (given("--batch-size")) config.batch_size = arguments.integer("--batch-size", 1, 1 << 20);
-  if (given("--optimizer")) config.optimizer = one_of("--optimizer", arguments.text("--optimizer"), {"adam", "sgd"});
-  if (given("--lr")) config.lr = arguments.number("--lr", 1e-12, 100);
-  if (given("--lr-decay-rate")) config.lr_decay_rate = arguments.number("--lr-decay-rate", 1e-12, 100);
-  if (given("--lr-decay-steps")) config.lr_decay_steps = arguments.number("--lr-decay-steps", 1e-6, 1e15);
-  if (given("--lr-staircase")) config.lr_staircase = true;
-  if (given("--weight-decay")) config.weight_decay = arguments.number("--weight-decay", 0, 100);
-  if (given("--momentum")) config.momentum = arguments.number("--momentum", 0, 1);
-  if (given("--seed")) config.seed = static_cast<std::uint64_t>(arguments.integer("--seed", 0, 1LL << 62));
-  if (given("--val-fraction")) config.val_fraction = arguments.number("--val-fraction", 1e-3, 0.9);
-  if (given("--limit-train")) config.limit_train = arguments.integer("--limit-train", 0, huge);
-  if (given("--early-stopping")) config.early_stopping = arguments.integer("--early-stopping", 0, huge);
-  for (const auto& [key, value] : model_options_from(arguments)) config.model_options[key] = value;
-  if (given("--data")) config.data = arguments.text("--data");
-  if (given("--val-data")) config.val_data = arguments.text("--val-data");
-  if (given("--normalize")) {
-    config.normalize = one_of("--normalize", arguments.text("--normalize"), {"[-1,1]", "imagenet", "[0,1]", "computed"});
-  }
-  if (given("--square-crop")) config.square_crop = true;
-  if (given("--augment-flip")) config.augment_flip = true;
-  if (given("--augment-crop-padding")) {
-    config.augment_crop_padding = arguments.integer("--augment-crop-padding", 0, 1 << 12);
-  }
-  if (given("--batch-schedule")) config.batch_schedule = arguments.text("--batch-schedule");
-  if (given("--dropout-schedule")) config.dropout_schedule = arguments.text("--dropout-schedule");
-  if (given("--freeze-bn-stats")) config.freeze_bn_stats = arguments.integer("--freeze-bn-stats", 0, 1LL << 62);
-  if (given("--l2-all")) config.l2_all = true;
-  if (given("--precise-bn")) config.precise_bn_images = arguments.integer("--precise-bn", 0, huge);
-  try {
-    train::check_config(config);
-  } catch (const Error& error) {
-    throw cli::UsageError(error.what());
+  for (const train::ConfigField& field : train::train_config_fields()) {
+    if (!field.flag.empty() && !arguments.has(field.flag)) continue;
+    std::visit([&](auto member) { read_flag(arguments, field, config.*member); }, field.member);
+    try {
+      train::check_field(config, field, field.flag);
+    } catch (const Error& error) {
+      throw cli::UsageError(error.what());
+    }
   }
   return config;
 }
@@ -109,11 +114,13 @@ TrainConfig apply_flags(const cli::Arguments& arguments, TrainConfig config) {
 class ProgressPrinter {
  public:
   ProgressPrinter() : terminal_(::isatty(STDOUT_FILENO) == 1) {}
+  // Seconds between progress lines; the trainer reads the loss from the device only this often.
+  double interval() const { return terminal_ ? 0.1 : 5.0; }
 
   void step(const train::StepProgress& progress) {
     const auto now = std::chrono::steady_clock::now();
     const double since_last = std::chrono::duration<double>(now - last_print_).count();
-    if (since_last < (terminal_ ? 0.1 : 5.0) && progress.step != progress.steps) return;
+    if (since_last < interval() && progress.step != progress.steps) return;
     if (!terminal_ && progress.step == progress.steps) return;  // the epoch line follows at once
     last_print_ = now;
     char line[160];
@@ -202,6 +209,7 @@ int run_train(const cli::Arguments& arguments) {
   ProgressPrinter printer;
   train::TrainHooks hooks;
   hooks.on_step = [&printer](const train::StepProgress& progress) { printer.step(progress); };
+  hooks.progress_seconds = printer.interval();
   hooks.on_epoch = [&](const train::EpochStats& stats) {
     printer.epoch(stats, config.epochs);
     if (stats.skipped > 0) std::cout << "skipped " << stats.skipped << " unreadable image files this epoch\n";
@@ -236,48 +244,17 @@ int run_train(const cli::Arguments& arguments) {
 }  // namespace
 
 cli::Command train_command() {
-  const TrainConfig defaults;
-  std::vector<cli::Option> options = {
-      {"--model", {}, "NAME", "the net to train: fmnist-small, fmnist-bn, roomnet or vgg", defaults.model},
-      {"--data", {"-t"}, "DIR", "the Fashion-MNIST folder, a class-per-subfolder image tree or Tiny ImageNet",
-       defaults.data},
-      {"--val-data", {"-v"}, "DIR", "image folders: a separate validation folder (else --val-fraction)", ""},
-      {"--normalize", {}, "[-1,1]|imagenet|[0,1]|computed",
-       "image folders: input normalisation (roomnet [-1,1], vgg --layout torchvision imagenet, else computed)", ""},
-      {"--square-crop", {}, "", "image folders: centre square of the longer side (a random one when training)", ""},
-      {"--augment-flip", {}, "", "image folders: random horizontal flips when training", ""},
-      {"--augment-crop-padding", {}, "N", "image folders: pad by N pixels and crop at random when training", "0"},
-      {"--reader-threads", {}, "N", "image folders: decoder threads", "4"},
-      {"--epochs", {"-e"}, "N", "epochs in all (a resumed run counts its earlier ones)",
-       std::to_string(defaults.epochs)},
-      {"--batch-size", {"-b"}, "N", "images per step", std::to_string(defaults.batch_size)},
-      {"--optimizer", {}, "adam|sgd", "the optimiser", defaults.optimizer},
-      {"--lr", {"-lr"}, "X", "learning rate", text_of(defaults.lr)},
-      {"--lr-decay-rate", {}, "X", "lr * X^(step / decay steps); 1 keeps it constant", text_of(defaults.lr_decay_rate)},
-      {"--lr-decay-steps", {}, "N", "steps per decay by the rate", text_of(defaults.lr_decay_steps)},
-      {"--lr-staircase", {}, "", "decay in whole steps of --lr-decay-steps", ""},
-      {"--weight-decay", {}, "X", "L2 lambda on the weights (not biases or batch-norm)",
-       text_of(defaults.weight_decay)},
-      {"--l2-all", {}, "", "L2 on every trainable variable, biases and batch norm included (RoomNet)", ""},
-      {"--momentum", {}, "X", "SGD momentum", text_of(defaults.momentum)},
-      {"--batch-schedule", {}, "B0,B1@STEP,...",
-       "batch size by optimiser step, from the first epoch starting at or after STEP (else --batch-size)", ""},
-      {"--dropout-schedule", {}, "X0,X1@STEP,...", "every dropout layer's rate by optimiser step", ""},
-      {"--freeze-bn-stats", {}, "STEP", "from this step on batch norm uses and keeps its running statistics", ""},
-      {"--precise-bn", {}, "N",
-       "before each validation, recompute batch-norm statistics from N training images (precise BN); 0 = off",
-       std::to_string(defaults.precise_bn_images)},
-      {"--seed", {}, "N", "seeds weights, validation split, shuffling and dropout", std::to_string(defaults.seed)},
+  std::vector<cli::Option> options;
+  for (const train::ConfigField& field : train::train_config_fields()) {
+    if (!field.flag.empty()) options.push_back(flag_of(field));
+  }
+  const std::vector<cli::Option> run_flags = {
       {"--out", {}, "DIR", "run folder: log.jsonl, best.safetensors, last.safetensors", "runs/train"},
       {"--resume", {}, "", "continue the run in --out from last.safetensors, with its settings unless given", ""},
-      {"--early-stopping", {"-es"}, "N", "stop after N epochs without a lower validation loss; 0 = never",
-       std::to_string(defaults.early_stopping)},
-      {"--val-fraction", {}, "X", "share of the training images held out for validation",
-       text_of(defaults.val_fraction)},
-      {"--limit-train", {}, "N", "Fashion-MNIST: use only the first N training images; 0 = all",
-       std::to_string(defaults.limit_train)},
+      {"--reader-threads", {}, "N", "image folders: decoder threads", "4"},
       {"--threads", {}, "N", "CPU threads; 0 = KILN_NUM_THREADS or all cores", "0"},
   };
+  options.insert(options.end(), run_flags.begin(), run_flags.end());
   for (cli::Option& flag : device_flags("where to train")) options.push_back(std::move(flag));
   for (cli::Option& flag : model_flags()) options.push_back(std::move(flag));
   return cli::Command("train", "train a classifier on Fashion-MNIST or an image folder (Ctrl-C stops cleanly; "

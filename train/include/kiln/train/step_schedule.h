@@ -13,9 +13,9 @@ enum class ScheduleValues { real, integer };
 
 class StepSchedule {
  public:
-  // Throws kiln::Error naming `flag` when the text is malformed, a step is not larger than the one before, a value
-  // lies outside [min, max], or an integer schedule has a fractional value.
-  static StepSchedule parse(const std::string& text, const std::string& flag, double min, double max,
+  // Throws kiln::Error starting "<name>: " (a setting or a flag) when the text is malformed, a step is not larger
+  // than the one before, a value lies outside [min, max], or an integer schedule has a fractional value.
+  static StepSchedule parse(const std::string& text, const std::string& name, double min, double max,
                             ScheduleValues values = ScheduleValues::real);
 
   double at(std::int64_t step) const;  // the value in force at `step`

@@ -1,8 +1,12 @@
 #pragma once
-// The settings that define a training run, as checkpoints store them (JSON) so that --resume continues the run with
-// its own data, model options and schedules.
+// The settings that define a training run, declared once: the table of fields (train_config_fields) drives the JSON
+// that checkpoints store (so that --resume continues the run with its own settings), the validation, and kiln train's
+// flags.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "kiln/data/idx.h"
 #include "kiln/device.h"
@@ -22,7 +26,7 @@ struct TrainConfig {
   double lr_decay_steps = 1000;
   bool lr_staircase = false;       // floor the exponent
   double weight_decay = 1e-3;      // L2 lambda on weights (biases and batch-norm parameters excluded)
-  bool l2_all = false;             // L2 on every trainable variable, biases and batch norm included (RoomNet)
+  bool l2_all = false;             // L2 on every trainable variable, biases and batch norm included
   double momentum = 0.9;           // SGD only
   std::uint64_t seed = 0;          // weights, validation split, shuffling, augmentation, dropout
   double val_fraction = 0.1;
@@ -37,7 +41,7 @@ struct TrainConfig {
   bool augment_flip = false;       // image folders: random horizontal flips when training
   std::int64_t augment_crop_padding = 0;  // image folders: pad-and-random-crop by N pixels when training
 
-  // RoomNet's recipe (step_schedule.h): schedules by optimiser step, "V0,V1@S1,V2@S2,...".
+  // Recipe settings for any model; schedules by optimiser step (step_schedule.h), "V0,V1@S1,V2@S2,...".
   std::string batch_schedule;      // batch size; applies from the first epoch that starts at or after each step
   std::string dropout_schedule;    // every dropout layer's rate; applies at each step; empty = the model's own
   std::int64_t freeze_bn_stats = -1;  // from this step on batch norm uses and keeps its running statistics; -1 never
@@ -53,16 +57,45 @@ struct TrainConfig {
 enum class RunStream : std::uint64_t { validation_split = 1, shuffle = 2, augmentation = 3, batch_norm_statistics = 4 };
 std::uint64_t stream_seed(std::uint64_t seed, RunStream stream);
 
-// The schedules' flags (named in their errors) and value ranges.
-inline constexpr const char* batch_schedule_flag = "--batch-schedule";
-inline constexpr const char* dropout_schedule_flag = "--dropout-schedule";
-constexpr double max_batch_size = 1 << 20, max_dropout = 0.99;
+// How a field's value is checked: a range (integer, number, schedule values), a list (choice), or not at all.
+enum class FieldKind { integer, number, boolean, text, choice, schedule, model_options };
 
-// The run-defining fields as JSON (everything but out_dir and device), as checkpoints store it.
-std::string to_json(const TrainConfig& config);
-// The inverse; absent fields keep their defaults, mistyped ones throw.
-TrainConfig train_config_from_json(const std::string& json);
-// Throws naming the setting (and for schedules the flag) when a value is out of range or malformed.
+using FieldMember = std::variant<std::int64_t TrainConfig::*, std::uint64_t TrainConfig::*, double TrainConfig::*,
+                                 bool TrainConfig::*, std::string TrainConfig::*, models::ModelOptions TrainConfig::*>;
+
+// One setting of a run: its member, its valid values and its kiln train flag.
+struct ConfigField {
+  std::string key;  // the JSON key: the member's name
+  FieldMember member;
+  FieldKind kind;
+  double min = 0, max = 0;                  // integer, number and schedule values
+  bool open_min = false, open_max = false;  // numbers: the bound itself is invalid (lr > 0, momentum < 1)
+  std::vector<std::string> choices = {};    // choice; the default value is valid too (normalize's "")
+  ScheduleValues schedule_values = ScheduleValues::real;
+  std::string flag = {};                    // "--batch-size"; empty for model_options, set by the model's flags
+  std::vector<std::string> aliases = {};    // {"-b"}
+  std::string value_name = {};              // "N"; empty for switches, and for choices (the list is shown)
+  std::string help = {};
+};
+
+// Every field but out_dir and device, which are not settings of the run.
+const std::vector<ConfigField>& train_config_fields();
+
+// Throws kiln::Error "<label>: ..." when the field's value in `config` is invalid.
+void check_field(const TrainConfig& config, const ConfigField& field, const std::string& label);
+// Every field, labelled "train config: <key>".
 void check_config(const TrainConfig& config);
+
+// The run's fields as JSON, as checkpoints store it.
+std::string to_json(const TrainConfig& config);
+// The inverse; absent fields keep their defaults; a mistyped or invalid one throws naming the field.
+TrainConfig train_config_from_json(const std::string& json);
+
+// The schedules, parsed; nullopt where none is set. Throw like check_config.
+std::optional<StepSchedule> batch_schedule(const TrainConfig& config);
+std::optional<StepSchedule> dropout_schedule(const TrainConfig& config);
+
+// The largest batch size and dropout rate a run takes.
+constexpr double max_batch_size = 1 << 20, max_dropout = 0.99;
 
 }  // namespace kiln::train
