@@ -275,6 +275,31 @@ Tensor Tensor::flatten(std::int64_t start_dim) const {
   return reshape(flat);
 }
 
+Tensor Tensor::narrow(std::int64_t dimension, std::int64_t start, std::int64_t length) const {
+  const std::int64_t rank = dim();
+  const std::int64_t d = dimension < 0 ? dimension + rank : dimension;
+  KILN_CHECK(d >= 0 && d < rank, "narrow: dimension ", dimension, " out of range for shape ", shape_str(shape()));
+  KILN_CHECK(start >= 0 && length >= 0 && start + length <= size(d), "narrow: [", start, ", ", start + length,
+             ") is outside dimension ", dimension, " of shape ", shape_str(shape()));
+  std::int64_t inner = 1;
+  for (std::int64_t k = 0; k < rank; ++k) {
+    KILN_CHECK(k >= d || size(k) == 1, "narrow: dimension ", dimension, " of shape ", shape_str(shape()),
+               " would give a view that is not contiguous (the dimensions before it must have size 1)");
+    if (k > d) inner *= size(k);
+  }
+  Shape narrowed = shape();
+  narrowed[static_cast<std::size_t>(d)] = length;
+  Tensor result = view_as(*this, narrowed);
+  result.impl()->offset_bytes += static_cast<std::size_t>(start * inner) * dtype_size(dtype());
+  const Shape original = shape();
+  record(result, "narrow", {*this}, [original, d, start, length](const Tensor& grad, const GradientNeeds&) {
+    Tensor full = zeros(original, grad.dtype(), grad.device());
+    full.narrow(d, start, length).copy_from(grad);
+    return Gradients{full};
+  });
+  return result;
+}
+
 Tensor Tensor::detach() const { return view_as(*this, shape()); }
 
 // ---- Autograd accessors --------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include "kernels/block_reduce.h"
 #include "kernels/cross_entropy.h"
+#include "kernels/index_check.h"
 
 namespace kiln::kernels::cuda {
 namespace {
@@ -23,18 +24,19 @@ __device__ float log_sum_exp(const float* scores, std::int64_t classes, std::int
   return largest + logf(total);
 }
 
-// Grid-stride over positions: each block writes the sum of its loss terms and its counts of counted and invalid
-// targets.
+// Grid-stride over positions: each block writes the sum of its loss terms, how many targets count and the first
+// position of an invalid target (`positions` when none).
 __global__ void cross_entropy_partials_kernel(const float* logits, const std::int32_t* targets, std::int64_t positions,
                                               std::int64_t classes, std::int64_t inner, std::int32_t ignore_index,
                                               float* loss_partials, std::int32_t* count_partials) {
   float loss = 0.0f;
-  std::int32_t counted = 0, invalid = 0;
+  std::int32_t counted = 0;
+  auto first_invalid = static_cast<std::int32_t>(positions);
   KILN_GRID_STRIDE_LOOP(position, positions) {
     const std::int32_t target = targets[position];
     if (target == ignore_index) continue;
     if (target < 0 || target >= classes) {
-      ++invalid;
+      if (first_invalid == positions) first_invalid = static_cast<std::int32_t>(position);  // the thread's lowest
       continue;
     }
     const float* scores = logits + scores_offset(position, classes, inner);
@@ -43,38 +45,45 @@ __global__ void cross_entropy_partials_kernel(const float* logits, const std::in
   }
   loss = block_sum(loss);
   counted = block_sum(counted);
-  invalid = block_sum(invalid);
+  first_invalid = block_min(first_invalid);
   if (threadIdx.x == 0) {
     loss_partials[blockIdx.x] = loss;
     count_partials[2 * blockIdx.x] = counted;
-    count_partials[2 * blockIdx.x + 1] = invalid;
+    count_partials[2 * blockIdx.x + 1] = first_invalid;
   }
 }
 
-// One block: threads stride over the partials, block_sum adds them; thread 0 writes the mean and the counts.
+// One block: threads stride over the partials, block_sum adds them; thread 0 writes the mean and the count, and
+// reports the first invalid target.
 __global__ void cross_entropy_final_kernel(const float* loss_partials, const std::int32_t* count_partials,
-                                           unsigned blocks, float* loss, std::int32_t* status) {
+                                           unsigned blocks, const std::int32_t* targets, std::int32_t positions,
+                                           float* loss, std::int32_t* counted_out, IndexCheck check,
+                                           IndexCheckFailure* failure) {
   float total = 0.0f;
-  std::int32_t counted = 0, invalid = 0;
+  std::int32_t counted = 0, first_invalid = positions;
   for (unsigned b = threadIdx.x; b < blocks; b += blockDim.x) {
     total += loss_partials[b];
     counted += count_partials[2 * b];
-    invalid += count_partials[2 * b + 1];
+    first_invalid = count_partials[2 * b + 1] < first_invalid ? count_partials[2 * b + 1] : first_invalid;
   }
   total = block_sum(total);
   counted = block_sum(counted);
-  invalid = block_sum(invalid);
+  first_invalid = block_min(first_invalid);
   if (threadIdx.x == 0) {
     *loss = counted > 0 ? total / static_cast<float>(counted) : 0.0f;
-    status[0] = counted;
-    status[1] = invalid;
+    *counted_out = counted;
+    if (first_invalid < positions) report_index_failure(failure, check, first_invalid, targets[first_invalid]);
   }
 }
 
 // Grid-stride over positions: each thread writes all class gradients of its position.
 __global__ void cross_entropy_backward_kernel(const float* logits, const std::int32_t* targets, float* dlogits,
                                               std::int64_t positions, std::int64_t classes, std::int64_t inner,
-                                              std::int32_t ignore_index, float scale) {
+                                              std::int32_t ignore_index, const float* grad,
+                                              const std::int32_t* counted) {
+  // The mean's factor, grad / counted, in double and rounded once.
+  const float scale =
+      *counted > 0 ? static_cast<float>(static_cast<double>(*grad) * (1.0 / static_cast<double>(*counted))) : 0.0f;
   KILN_GRID_STRIDE_LOOP(position, positions) {
     const std::int64_t offset = scores_offset(position, classes, inner);
     const float* scores = logits + offset;
@@ -93,9 +102,10 @@ __global__ void cross_entropy_backward_kernel(const float* logits, const std::in
 
 }  // namespace
 
-void cross_entropy_loss(const float* logits, const std::int32_t* targets, float* loss, std::int32_t* status,
+void cross_entropy_loss(const float* logits, const std::int32_t* targets, float* loss, std::int32_t* counted,
                         std::int64_t outer, std::int64_t classes, std::int64_t inner, std::int32_t ignore_index,
-                        float* loss_partials, std::int32_t* count_partials) {
+                        const IndexCheck& check, IndexCheckFailure* failure, float* loss_partials,
+                        std::int32_t* count_partials) {
   const std::int64_t positions = outer * inner;
   // Functions of the shape only, so the summation order (and the result) is too.
   const unsigned threads = reduction_threads(positions);
@@ -104,14 +114,15 @@ void cross_entropy_loss(const float* logits, const std::int32_t* targets, float*
   KILN_LAUNCH(cross_entropy_partials_kernel, dim3(blocks), dim3(threads), 0, nullptr, logits, targets, positions,
               classes, inner, ignore_index, loss_partials, count_partials);
   KILN_LAUNCH(cross_entropy_final_kernel, dim3(1), dim3(reduction_threads(blocks)), 0, nullptr, loss_partials,
-              count_partials, blocks, loss, status);
+              count_partials, blocks, targets, static_cast<std::int32_t>(positions), loss, counted, check, failure);
 }
 
 void cross_entropy_backward(const float* logits, const std::int32_t* targets, float* dlogits, std::int64_t outer,
-                            std::int64_t classes, std::int64_t inner, std::int32_t ignore_index, double scale) {
+                            std::int64_t classes, std::int64_t inner, std::int32_t ignore_index, const float* grad,
+                            const std::int32_t* counted) {
   const std::int64_t positions = outer * inner;
   KILN_LAUNCH(cross_entropy_backward_kernel, grid_for(positions), dim3(threads_per_block), 0, nullptr, logits, targets,
-              dlogits, positions, classes, inner, ignore_index, static_cast<float>(scale));
+              dlogits, positions, classes, inner, ignore_index, grad, counted);
 }
 
 }  // namespace kiln::kernels::cuda

@@ -1,5 +1,6 @@
 #include "kernels/reduce.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "kernels/parallel.h"
@@ -25,7 +26,14 @@ T sum(const T* x, std::int64_t n) {
   return static_cast<T>(total);
 }
 
+template <class T>
+void broadcast_scaled(const T* value, double factor, T* out, std::int64_t n) {
+  std::fill_n(out, n, static_cast<T>(static_cast<double>(*value) * factor));
+}
+
 template float sum<float>(const float*, std::int64_t);
 template double sum<double>(const double*, std::int64_t);
+template void broadcast_scaled<float>(const float*, double, float*, std::int64_t);
+template void broadcast_scaled<double>(const double*, double, double*, std::int64_t);
 
 }  // namespace kiln::kernels::cpu

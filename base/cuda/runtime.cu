@@ -1,11 +1,16 @@
 // The CUDA runtime glue: device discovery, raw memory, copies and fills, each failure naming the call, file and line.
 // Built by nvcc for real GPUs and, in KILN_CUDA_EMULATION builds, by the host compiler over the SIMT emulator.
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
+#include <new>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "base/cuda/check.h"
+#include "base/cuda/index_check.h"
 #include "base/cuda/runtime.h"
 #include "base/op_scope.h"
 #include "kernels/simt/cuda_compat.h"
@@ -60,10 +65,13 @@ const Discovery& discover() {
   return discovery;
 }
 
+std::atomic<std::uint64_t> device_to_host_copies{0};
+
 }  // namespace
 
 int cuda_device_count() { return discover().count; }
 std::string cuda_status_line() { return discover().line; }
+std::uint64_t cuda_device_to_host_copies() { return device_to_host_copies.load(std::memory_order_relaxed); }
 
 namespace cuda {
 namespace {
@@ -91,7 +99,57 @@ void fill_words(void* pointer, std::size_t count, Word bits, int device_index) {
               static_cast<Word*>(pointer), count, bits);
 }
 
+// The failure records of index_check.h, one per device index, made on first use.
+struct IndexCheckRecords {
+  std::mutex mutex;
+  std::vector<IndexCheckFailure*> host, device;  // the same record as the host and the device address it
+};
+
+IndexCheckRecords& index_check_records() {
+  static auto* records = new IndexCheckRecords;  // never destroyed, so that its records stay reachable at exit
+  return *records;
+}
+
+// Throws the failure reported on the device, if any; called once the device's earlier work has finished.
+void throw_index_check_failure(int device_index) {
+  IndexCheckRecords& records = index_check_records();
+  IndexCheckFailure failure;
+  {
+    const std::lock_guard lock(records.mutex);
+    const auto index = static_cast<std::size_t>(device_index);
+    if (index >= records.host.size() || records.host[index] == nullptr || records.host[index]->failed == 0) return;
+    failure = *records.host[index];
+    records.host[index]->failed = 0;
+  }
+  fail(index_check_message(failure.check, failure.position, failure.value), " (found on cuda:", device_index,
+       " by a kernel queued before this read from the device)");
+}
+
 }  // namespace
+
+IndexCheckFailure* index_check_record(int device_index) {
+  IndexCheckRecords& records = index_check_records();
+  const std::lock_guard lock(records.mutex);
+  const auto index = static_cast<std::size_t>(device_index);
+  if (index < records.device.size() && records.device[index] != nullptr) return records.device[index];
+  select(device_index);
+  if (records.host.size() <= index) {
+    records.host.resize(index + 1, nullptr);
+    records.device.resize(index + 1, nullptr);
+  }
+#if defined(__CUDACC__)
+  // Mapped page-locked memory: kernels write it directly and the host reads it after any synchronisation.
+  void* host = nullptr;
+  void* device = nullptr;
+  KILN_CUDA_CHECK(cudaHostAlloc(&host, sizeof(IndexCheckFailure), cudaHostAllocMapped));
+  KILN_CUDA_CHECK(cudaHostGetDevicePointer(&device, host, 0));
+  records.host[index] = new (host) IndexCheckFailure{};
+  records.device[index] = static_cast<IndexCheckFailure*>(device);
+#else
+  records.host[index] = records.device[index] = new IndexCheckFailure{};  // the emulated device writes host memory
+#endif
+  return records.device[index];
+}
 
 void* allocate(std::size_t bytes, int device_index) {
   select(device_index);
@@ -147,6 +205,10 @@ void copy(void* destination, Device destination_device, const void* source, Devi
                                   ? (source_device.is_cuda() ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
                                   : (source_device.is_cuda() ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
   KILN_CUDA_CHECK(cudaMemcpy(destination, source, bytes, kind));
+  if (kind == cudaMemcpyDeviceToHost) {
+    device_to_host_copies.fetch_add(1, std::memory_order_relaxed);
+    throw_index_check_failure(source_device.index);
+  }
 }
 
 void fill32(void* pointer, std::size_t count, unsigned bits, int device_index) {
@@ -160,6 +222,7 @@ void fill64(void* pointer, std::size_t count, unsigned long long bits, int devic
 void synchronize(int device_index) {
   select(device_index);
   KILN_CUDA_CHECK(cudaDeviceSynchronize());
+  throw_index_check_failure(device_index);
 }
 
 std::string build_versions() {

@@ -14,9 +14,10 @@ void release(void* pointer, int device_index) noexcept;
 // Page-locked host memory, which the GPU reads directly (copies from it need no staging).
 void* allocate_pinned(std::size_t bytes);
 void release_pinned(void* pointer) noexcept;
-// Copies between any two devices (CPU or CUDA); synchronous.
+// Copies between any two devices (CPU or CUDA); synchronous. A copy from a CUDA device to the host then throws the
+// index check failure a kernel on that device has reported since the last one thrown (index_check.h).
 void copy(void* destination, Device destination_device, const void* source, Device source_device, std::size_t bytes);
-// Waits for all work queued on the device.
+// Waits for all work queued on the device, then throws a reported index check failure as copy() does.
 void synchronize(int device_index);
 // Sets every 32-bit word of [pointer, pointer + count) to `bits` (float fills).
 void fill32(void* pointer, std::size_t count, unsigned bits, int device_index);

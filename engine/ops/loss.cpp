@@ -2,8 +2,8 @@
 #include "kiln/ops/loss.h"
 
 #include <limits>
-#include <string>
 
+#include "base/cuda/index_check.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/cross_entropy.h"
 #include "kiln/autograd.h"
@@ -11,14 +11,11 @@
 namespace kiln {
 namespace {
 
-// "[1, 0, 2]": the multi-index of flat position `flat` in `shape`.
-std::string position_str(std::int64_t flat, const Shape& shape) {
-  Shape index(shape.size());
-  for (std::size_t d = shape.size(); d-- > 0;) {
-    index[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return shape_str(index);
+cuda::IndexCheck target_check(const Tensor& targets, std::int64_t classes, std::int32_t ignore_index) {
+  cuda::IndexCheck check = cuda::index_check("cross_entropy", "target", targets.shape(), classes);
+  check.has_ignored = true;
+  check.ignored = ignore_index;
+  return check;
 }
 
 // Throws on a target outside [0, classes) that is not ignore_index; returns how many targets count.
@@ -28,9 +25,9 @@ std::int64_t count_targets(const Tensor& targets, std::int64_t classes, std::int
   for (std::int64_t i = 0; i < targets.numel(); ++i) {
     const std::int32_t target = values[i];
     if (target == ignore_index) continue;
-    KILN_CHECK(target >= 0 && target < classes, "cross_entropy: target ", target, " at ",
-               position_str(i, targets.shape()), " of targets ", shape_str(targets.shape()), " is outside [0, ",
-               classes, ") and is not ignore_index ", ignore_index);
+    if (target < 0 || target >= classes) {
+      fail(cuda::index_check_message(target_check(targets, classes, ignore_index), i, target));
+    }
     ++counted;
   }
   return counted;
@@ -62,7 +59,10 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, std::int32_t i
   const std::int64_t inner = outer == 0 ? 0 : targets.numel() / outer;
 
   Tensor loss = Tensor::empty({}, logits.dtype(), logits.device());
-  std::int64_t counted = 0;
+  // On CUDA nothing is read back: the count stays on the device for the backward, and an invalid target is reported
+  // at the next read from the device (base/cuda/index_check.h).
+  Tensor counted;
+  double per_position = 0;
   if (cuda) {
     KILN_CUDA_KERNEL_CALL({
       KILN_CHECK(targets.numel() <= std::numeric_limits<std::int32_t>::max(), "cross_entropy: the CUDA kernels count ",
@@ -70,35 +70,30 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, std::int32_t i
       const Device device = logits.device();
       const Tensor loss_partials = Tensor::empty({kernels::cuda::cross_entropy_partials}, DType::f32, device);
       const Tensor count_partials = Tensor::empty({2 * kernels::cuda::cross_entropy_partials}, DType::i32, device);
-      const Tensor status = Tensor::empty({2}, DType::i32, device);
+      counted = Tensor::empty({}, DType::i32, device);
       kernels::cuda::cross_entropy_loss(logits.data<float>(), targets.data<std::int32_t>(), loss.data<float>(),
-                                        status.data<std::int32_t>(), outer, classes, inner, ignore_index,
-                                        loss_partials.data<float>(), count_partials.data<std::int32_t>());
-      const Tensor host_status = status.cpu();
-      // The kernel only counts invalid targets; rescanning a host copy finds the first and throws naming it.
-      if (host_status.data<std::int32_t>()[1] > 0) {
-        static_cast<void>(count_targets(targets.cpu(), classes, ignore_index));
-      }
-      counted = host_status.data<std::int32_t>()[0];
+                                        counted.data<std::int32_t>(), outer, classes, inner, ignore_index,
+                                        target_check(targets, classes, ignore_index),
+                                        cuda::index_check_record(device.index), loss_partials.data<float>(),
+                                        count_partials.data<std::int32_t>());
     });
   } else {
-    counted = count_targets(targets, classes, ignore_index);
+    per_position = per_position_for(count_targets(targets, classes, ignore_index));
     ops::dispatch_float("cross_entropy", logits, [&]<class T>() {
       const double total = kernels::cpu::cross_entropy_loss_sum(logits.data<T>(), targets.data<std::int32_t>(),
                                                                  outer, classes, inner, ignore_index);
-      *loss.data<T>() = static_cast<T>(total * per_position_for(counted));
+      *loss.data<T>() = static_cast<T>(total * per_position);
     });
   }
-  const double per_position = per_position_for(counted);
   record(loss, "cross_entropy", {logits}, [=](const Tensor& grad, const GradientNeeds&) {
     const OpScope backward_scope("cross_entropy", Pass::backward);
     Tensor dlogits = Tensor::empty(logits.shape(), logits.dtype(), logits.device());
-    const double scale = grad.item() * per_position;
     if (cuda) {
-      KILN_CUDA_KERNEL_CALL(kernels::cuda::cross_entropy_backward(logits.data<float>(), targets.data<std::int32_t>(),
-                                                                  dlogits.data<float>(), outer, classes, inner,
-                                                                  ignore_index, scale));
+      KILN_CUDA_KERNEL_CALL(kernels::cuda::cross_entropy_backward(
+          logits.data<float>(), targets.data<std::int32_t>(), dlogits.data<float>(), outer, classes, inner,
+          ignore_index, grad.data<float>(), counted.data<std::int32_t>()));
     } else {
+      const double scale = grad.item() * per_position;
       ops::dispatch_float("cross_entropy", logits, [&]<class T>() {
         kernels::cpu::cross_entropy_backward(logits.data<T>(), targets.data<std::int32_t>(), dlogits.data<T>(),
                                              outer, classes, inner, ignore_index, scale);

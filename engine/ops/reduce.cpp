@@ -26,7 +26,16 @@ Tensor sum_scaled(const char* op, const Tensor& x, double factor) {
   const Shape shape = x.shape();
   record(out, op, {x}, [op, shape, factor](const Tensor& grad, const GradientNeeds&) {
     const OpScope backward_scope(op, Pass::backward);
-    return Gradients{Tensor::full(shape, grad.item() * factor, grad.dtype(), grad.device())};
+    // A kernel reads the upstream gradient where it lives: no read from a CUDA device.
+    Tensor dx = Tensor::empty(shape, grad.dtype(), grad.device());
+    if (ops::on_cuda(op, grad)) {
+      KILN_CUDA_KERNEL_CALL(kernels::cuda::broadcast_scaled(grad.data<float>(), factor, dx.data<float>(), dx.numel()));
+    } else {
+      ops::dispatch_float(op, grad, [&]<class T>() {
+        kernels::cpu::broadcast_scaled(grad.data<T>(), factor, dx.data<T>(), dx.numel());
+      });
+    }
+    return Gradients{dx};
   });
   return out;
 }

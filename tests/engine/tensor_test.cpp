@@ -47,6 +47,30 @@ TEST_CASE("tensor: reshape and flatten are views sharing storage", "[tensor]") {
   CHECK_THROWS_AS(t.reshape({-1, -1}), Error);
 }
 
+TEST_CASE("tensor: narrow is a view of a contiguous slice, and a place to copy a scalar into", "[tensor]") {
+  Tensor t = Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {3, 2});
+  const Tensor rows = t.narrow(0, 1, 2);
+  CHECK(rows.shape() == Shape{2, 2});
+  CHECK(rows.to_vector() == std::vector<float>{3, 4, 5, 6});
+  CHECK(rows.raw_data() == t.data<float>() + 2);
+  CHECK(Tensor::zeros({1, 1, 6}).narrow(-1, 2, 3).shape() == Shape{1, 1, 3});
+
+  // Per-step values kept in a buffer: element i takes a scalar in place.
+  Tensor losses = Tensor::zeros({4});
+  losses.narrow(0, 2, 1).copy_from(Tensor::scalar(7.5).reshape({1}));
+  CHECK(losses.to_vector() == std::vector<float>{0, 0, 7.5f, 0});
+
+  CHECK_THROWS_WITH(t.narrow(0, 2, 2), Catch::Contains("[2, 4) is outside dimension 0 of shape [3, 2]"));
+  CHECK_THROWS_WITH(t.narrow(1, 0, 1), Catch::Contains("not contiguous"));
+  CHECK_THROWS_WITH(t.narrow(2, 0, 1), Catch::Contains("dimension 2 out of range"));
+
+  // The gradient flows into the slice, zero elsewhere.
+  Tensor leaf = Tensor::from_vector(std::vector<double>{1, 2, 3}, {3});
+  leaf.set_requires_grad(true);
+  sum(leaf.narrow(0, 1, 2)).backward();
+  CHECK(leaf.grad().to_vector_f64() == std::vector<double>{0, 1, 1});
+}
+
 TEST_CASE("tensor: dtype conversion and copies", "[tensor]") {
   const Tensor t = Tensor::from_vector(std::vector<float>{1.5f, -2.0f}, {2});
   CHECK(t.to(DType::f64).to_vector_f64() == std::vector<double>{1.5, -2.0});

@@ -37,6 +37,9 @@ struct MemoryStats {
 MemoryStats cuda_memory_stats(int device_index = 0);
 // Returns cached blocks to the driver (they are otherwise kept for reuse).
 void cuda_empty_cache(int device_index = 0);
+// Copies from any CUDA device to host memory so far (Tensor::cpu(), item(), to_vector(), ...), for tests that bound
+// the reads a training step makes; each is a synchronisation with the device.
+std::uint64_t cuda_device_to_host_copies();
 // The same for CPU tensors' host memory (not cached in AddressSanitizer builds, so that it can catch a use after free).
 MemoryStats host_memory_stats();
 void host_empty_cache();

@@ -7,6 +7,7 @@
 #include "kiln/ops/fused.h"
 #include "kiln/ops/linear.h"
 #include "kiln/ops/loss.h"
+#include "kiln/ops/metrics.h"
 #include "kiln/ops/pool.h"
 #include "kiln/ops/reduce.h"
 #include "kiln/ops/resize.h"

@@ -85,6 +85,9 @@ class Tensor {
   // Views sharing storage, recorded by autograd. One size of -1 is inferred.
   Tensor reshape(const Shape& shape) const;
   Tensor flatten(std::int64_t start_dim = 1) const;  // dims start_dim.. merged into one
+  // Indices [start, start + length) of one dimension. Every dimension before it must have size 1 (dimension 0 always
+  // qualifies), so that the view is contiguous: e.g. element i of a buffer, to copy_from() into on its device.
+  Tensor narrow(std::int64_t dimension, std::int64_t start, std::int64_t length) const;
   // The same storage, cut from the autograd graph.
   Tensor detach() const;
 
