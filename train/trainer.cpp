@@ -17,6 +17,7 @@
 #include "kiln/optim/sgd.h"
 #include "kiln/train/evaluation.h"
 #include "kiln/train/precise_batch_norm.h"
+#include "kiln/train/task.h"
 
 namespace kiln::train {
 
@@ -67,18 +68,14 @@ Trainer::Trainer(TrainConfig config, TrainingData data)
       data_(std::move(data)),
       shuffle_(stream_seed(config_.seed, RunStream::shuffle)) {
   check_config(config_);
-  if (!config_.batch_schedule.empty()) {
-    batch_schedule_ = StepSchedule::parse(config_.batch_schedule, batch_schedule_flag, 1, max_batch_size,
-                                          ScheduleValues::integer);
-  }
-  if (!config_.dropout_schedule.empty()) {
-    dropout_schedule_ = StepSchedule::parse(config_.dropout_schedule, dropout_schedule_flag, 0, max_dropout);
-  }
+  batch_schedule_ = batch_schedule(config_);
+  dropout_schedule_ = dropout_schedule(config_);
   const std::vector<std::string>& classes = data_.train->classes();
   KILN_CHECK(!classes.empty(), "train: the training set names no classes");
   config_.model_options = options_for(config_, classes);
 
   Generator initialisation(config_.seed);
+  task_ = &task_for(models::model_family(config_.model).task);
   model_ = models::make_model(config_.model, config_.model_options, initialisation);
   model_->to(config_.device);
   optimizer_ = make_optimizer(config_, *model_);
@@ -91,7 +88,7 @@ Trainer::Trainer(TrainConfig config, TrainingData data)
   info_.preprocess = data_.preprocess;
   info_.seed = config_.seed;
   info_.shuffle_rng = shuffle_.state();
-  if (Generator* dropout = models::training_generator(*model_)) info_.dropout_rng = dropout->state();
+  save_generators();
   info_.train_config = to_json(config_);
 }
 
@@ -115,10 +112,11 @@ void Trainer::resume(const std::string& checkpoint_path) {
   load_module_tensors(*model_, file, checkpoint_path);
   load_optimizer_state(optimizer_state_path(checkpoint_path), *optimizer_, config_.optimizer, saved.step);
   shuffle_.set_state(saved.shuffle_rng);
-  if (Generator* dropout = models::training_generator(*model_)) {
-    KILN_CHECK(saved.dropout_rng.has_value(), "cannot resume from '", checkpoint_path,
-               "': its rng_state has no dropout stream");
-    dropout->set_state(*saved.dropout_rng);
+  for (const nn::NamedGenerator& generator : model_->named_generators()) {
+    const auto state = saved.model_rngs.find(generator.name);
+    KILN_CHECK(state != saved.model_rngs.end(), "cannot resume from '", checkpoint_path, "': its rng_state has no '",
+               generator.name, "' stream");
+    generator.generator->set_state(state->second);
   }
   saved.train_config = info_.train_config;
   info_ = std::move(saved);
@@ -188,14 +186,16 @@ TrainOutcome Trainer::fit(const TrainHooks& hooks) {
       if (writes_files) save_last();
       // Like a resume from that checkpoint, a later fit() runs the interrupted epoch again with the same draws.
       shuffle_.set_state(info_.shuffle_rng);
-      if (Generator* dropout = models::training_generator(*model_)) dropout->set_state(*info_.dropout_rng);
+      for (const nn::NamedGenerator& generator : model_->named_generators()) {
+        generator.generator->set_state(info_.model_rngs.at(generator.name));
+      }
       return TrainOutcome::interrupted;
     }
     recompute_statistics(stats);
-    const ClassificationReport validation =
-        evaluate(*model_, *data_.validation, config_.batch_size, config_.device);
+    const MetricsSummary validation =
+        task_->evaluate(*model_, *data_.validation, config_.batch_size, config_.device)->summary();
     stats.val_loss = validation.loss;
-    stats.val_accuracy = validation.accuracy;
+    stats.val_accuracy = validation.score;
     stats.seconds = seconds_since(epoch_start);
     stats.improved = validation.loss < info_.best_val_loss;
     stats.skipped = skipped_count() - skipped_before;
@@ -203,7 +203,7 @@ TrainOutcome Trainer::fit(const TrainHooks& hooks) {
     info_.epoch = stats.epoch;
     info_.step = optimizer_->steps_taken();
     info_.shuffle_rng = shuffle_.state();
-    if (Generator* dropout = models::training_generator(*model_)) info_.dropout_rng = dropout->state();
+    save_generators();
     if (stats.improved) {
       info_.best_val_loss = validation.loss;
       info_.epochs_without_improvement = 0;
@@ -231,11 +231,11 @@ bool Trainer::train_epoch(const TrainHooks& hooks, EpochStats& stats) {
   source.start_epoch(data::permutation(source.size(), shuffle_), stats.batch_size, stats.epoch);
   const std::int64_t steps = (source.size() + stats.batch_size - 1) / stats.batch_size;
   const std::int64_t remaining_epochs = config_.epochs - stats.epoch;
-  const std::size_t classes = source.classes().size();
-  ConfusionMatrix confusion(classes, std::vector<std::int64_t>(classes, 0));
-  double loss_sum = 0;
-  std::int64_t images = 0;
+  const auto classes = static_cast<std::int64_t>(source.classes().size());
+  // The step's loss and metrics stay on the device; they are read where progress is reported and at the epoch's end.
+  const std::unique_ptr<EpochMetrics> metrics = task_->epoch_metrics(classes, steps, config_.device);
   const auto start = Clock::now();
+  auto last_report = start;
   for (std::int64_t step = 0;; ++step) {
     if (hooks.stop_requested != nullptr && hooks.stop_requested->load()) {
       source.stop();
@@ -245,33 +245,40 @@ bool Trainer::train_epoch(const TrainHooks& hooks, EpochStats& stats) {
     if (!batch) break;
     apply_step_schedules();
     optimizer_->zero_grad();
-    const Tensor logits = (*model_)(batch->images.to(config_.device));
-    const Tensor loss = cross_entropy(logits, batch->labels.to(config_.device));
+    const Tensor outputs = (*model_)(batch->images.to(config_.device));
+    const Tensor targets = batch->labels.to(config_.device);
+    const Tensor loss = task_->loss(outputs, targets);
     loss.backward();
     stats.lr = optimizer_->learning_rate();
     optimizer_->step();
+    metrics->add(outputs, targets, loss);
 
-    const double batch_loss = loss.item();
-    KILN_CHECK(std::isfinite(batch_loss), "training diverged: the loss is ", batch_loss, " at epoch ", stats.epoch,
-               " step ", step + 1, " (try a lower learning rate)");
-    const std::int64_t rows = batch->labels.numel();
-    loss_sum += batch_loss * static_cast<double>(rows);
-    images += rows;
-    count_predictions(logits.detach(), batch->labels, confusion);
-    if (hooks.on_step) {
+    const auto now = Clock::now();
+    const bool last = step + 1 == steps;
+    if (hooks.on_step && (last || std::chrono::duration<double>(now - last_report).count() >= hooks.progress_seconds)) {
+      last_report = now;
+      const MetricsSummary so_far = metrics->summary();  // the one device read of a step that reports progress
       const double elapsed = seconds_since(start);
       const double per_step = elapsed / static_cast<double>(step + 1);
-      hooks.on_step({stats.epoch, config_.epochs, step + 1, steps, stats.batch_size,
-                     loss_sum / static_cast<double>(images), static_cast<double>(images) / elapsed,
+      hooks.on_step({stats.epoch, config_.epochs, step + 1, steps, stats.batch_size, so_far.loss,
+                     static_cast<double>(so_far.count) / elapsed,
                      per_step * static_cast<double>(std::max<std::int64_t>(steps - step - 1, 0) +
                                                     remaining_epochs * steps)});
     }
   }
   const double seconds = seconds_since(start);
-  stats.train_loss = images > 0 ? loss_sum / static_cast<double>(images) : 0.0;
-  stats.train_accuracy = accuracy(confusion);
-  stats.images_per_second = seconds > 0 ? static_cast<double>(images) / seconds : 0.0;
+  const MetricsSummary epoch = metrics->summary();
+  stats.train_loss = epoch.loss;
+  stats.train_accuracy = epoch.score;
+  stats.images_per_second = seconds > 0 ? static_cast<double>(epoch.count) / seconds : 0.0;
   return true;
+}
+
+void Trainer::save_generators() {
+  info_.model_rngs.clear();
+  for (const nn::NamedGenerator& generator : model_->named_generators()) {
+    info_.model_rngs[generator.name] = generator.generator->state();
+  }
 }
 
 void Trainer::save_last() const {

@@ -16,13 +16,6 @@ bool is_fashion_mnist_folder(const std::string& folder) {
   return fs::exists(images) || fs::exists(images.string() + ".gz");
 }
 
-std::string default_normalization(const std::string& model, const models::ModelOptions& options) {
-  if (model == "roomnet") return "[-1,1]";
-  const auto layout = options.find("layout");
-  if (model == "vgg" && layout != options.end() && layout->second == "torchvision") return "imagenet";
-  return "computed";
-}
-
 TrainingData in_memory_data(const data::LabelledImages& set, const TrainConfig& config) {
   Generator split_generator(stream_seed(config.seed, RunStream::validation_split));
   data::TrainValidationSplit split =
@@ -37,11 +30,11 @@ TrainingData in_memory_data(const data::LabelledImages& set, const TrainConfig& 
 }
 
 TrainingData image_file_data(const TrainConfig& config, const ReaderSettings& reader) {
-  KILN_CHECK(config.limit_train == 0, "--limit-train applies to Fashion-MNIST only, not to the image folder '",
+  KILN_CHECK(config.limit_train == 0, "train config: limit_train applies to Fashion-MNIST only, not to the image folder '",
              config.data, "'");
-  const std::vector<models::ModelOptionSpec>& specs = models::model_option_specs(config.model);
-  KILN_CHECK(models::with_defaults(specs, {}).contains("image_size"), "--data ", config.data, ": model '",
-             config.model, "' does not train on image folders (it takes no image_size; give the Fashion-MNIST folder)");
+  const models::InputFormat input = models::model_input(config.model, config.model_options);
+  KILN_CHECK(input.trains_on_image_files, "train config: data ", config.data, ": model '", config.model,
+             "' does not train on image folders (give the Fashion-MNIST folder)");
 
   data::ImageSet train_set, validation_set;
   if (fs::exists(fs::path(config.data) / "wnids.txt")) {
@@ -64,11 +57,10 @@ TrainingData image_file_data(const TrainConfig& config, const ReaderSettings& re
   data.not_images.insert(data.not_images.end(), validation_set.skipped.begin(), validation_set.skipped.end());
 
   Preprocess preprocess;
-  preprocess.image_size =
-      models::OptionReader(config.model, specs, config.model_options).integer("image_size", 1, 1 << 14);
+  preprocess.image_size = input.image_size;
   preprocess.square_crop = config.square_crop;
   preprocess.normalize =
-      config.normalize.empty() ? default_normalization(config.model, config.model_options) : config.normalize;
+      config.normalize.empty() ? input.training_normalization : config.normalize;
   data::ImageTransform transform;
   transform.height = transform.width = preprocess.image_size;
   transform.square_crop = config.square_crop;
@@ -84,7 +76,7 @@ TrainingData image_file_data(const TrainConfig& config, const ReaderSettings& re
     try {
       transform.normalization = data::normalization_preset(preprocess.normalize);
     } catch (const Error& error) {
-      fail("--normalize: ", error.what(), " (or computed)");
+      fail("train config: normalize: ", error.what(), " (or computed)");
     }
   }
   data.input = transform.normalization;
@@ -105,6 +97,40 @@ TrainingData load_training_data(const TrainConfig& config, const ReaderSettings&
     return in_memory_data(data::load_fashion_mnist(config.data, true), config);
   }
   return image_file_data(config, reader);
+}
+
+EvaluationData evaluation_data(const CheckpointInfo& info, const std::string& folder, const ReaderSettings& reader) {
+  EvaluationData evaluation;
+  if (!fs::is_directory(folder) || is_fashion_mnist_folder(folder)) {
+    data::LabelledImages set = data::load_fashion_mnist(folder, false);
+    KILN_CHECK(info.classes == set.classes, "data ", folder, ": the checkpoint was trained on other classes than "
+               "Fashion-MNIST's");
+    evaluation.raw_images = set.images;
+    const Tensor labels = set.labels.cpu();
+    evaluation.labels.assign(labels.data<std::int32_t>(), labels.data<std::int32_t>() + labels.numel());
+    set.images = set.images.clone();
+    data::normalize(set.images, info.input);
+    evaluation.source = std::make_unique<data::InMemorySource>(std::move(set));
+    evaluation.description = "the Fashion-MNIST test split";
+    return evaluation;
+  }
+  data::ImageSet set;
+  if (fs::exists(fs::path(folder) / "wnids.txt")) {
+    set = data::load_tiny_imagenet(folder).validation;
+    KILN_CHECK(set.classes == info.classes, "data ", folder, ": the checkpoint was trained on other classes than "
+               "this Tiny ImageNet's");
+    evaluation.description = "Tiny ImageNet val/ of " + folder;
+  } else {
+    set = data::list_image_folder(folder, info.classes);
+    evaluation.description = "image folder " + folder;
+  }
+  evaluation.not_images = set.skipped;
+  data::ReaderOptions options;
+  options.threads = reader.threads;
+  options.pin_memory = reader.pin_memory;
+  evaluation.source = std::make_unique<data::ImageFileSource>(
+      std::make_shared<const data::ImageDataset>(std::move(set), inference_transform(info)), options);
+  return evaluation;
 }
 
 }  // namespace kiln::train

@@ -1,10 +1,11 @@
 #pragma once
-// The supervised training loop for image classifiers, as a library: batches from a data::DataSource (in memory or image
-// files) in a seeded per-epoch shuffle, mini-batch steps (forward, cross-entropy, backward, optimiser step with L2),
-// schedules by step (batch size, dropout, frozen batch-norm statistics), optionally batch-norm statistics recomputed
-// from training images before each validation (precise batch norm), validation each epoch, best/last
-// checkpoints, a JSON line per epoch, early stopping, and stop-and-resume. On the CPU a run resumed from its last
-// end-of-epoch checkpoint produces bit for bit the weights of an uninterrupted run, with either source.
+// The supervised training loop, as a library, with the model family's task (task.h) as its one point of variation:
+// batches from a data::DataSource (in memory or image files) in a seeded per-epoch shuffle, mini-batch steps (forward,
+// the task's loss, backward, optimiser step with L2), schedules by step (batch size, dropout, frozen batch-norm
+// statistics), optionally batch-norm statistics recomputed from training images before each validation (precise batch
+// norm), validation each epoch, best/last checkpoints, a JSON line per epoch, early stopping, and stop-and-resume. On
+// the CPU a run resumed from its last end-of-epoch checkpoint produces bit for bit the weights of an uninterrupted run,
+// with either source.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -15,6 +16,7 @@
 #include "kiln/data/idx.h"
 #include "kiln/optim/optimizer.h"
 #include "kiln/train/checkpoint.h"
+#include "kiln/train/task.h"
 #include "kiln/train/train_config.h"
 #include "kiln/train/training_data.h"
 
@@ -33,7 +35,7 @@ struct StepProgress {
 
 struct EpochStats {
   std::int64_t epoch = 0;
-  double train_loss = 0, train_accuracy = 0, val_loss = 0, val_accuracy = 0;
+  double train_loss = 0, train_accuracy = 0, val_loss = 0, val_accuracy = 0;  // accuracy: the task's score
   double lr = 0;                  // of the epoch's last step
   double seconds = 0;             // training and validation
   double images_per_second = 0;   // training only
@@ -43,7 +45,10 @@ struct EpochStats {
 };
 
 struct TrainHooks {
+  // Called after a step at most every `progress_seconds` (and after an epoch's last step): each call reads the loss
+  // from the device, which the steps between calls never do.
   std::function<void(const StepProgress&)> on_step;
+  double progress_seconds = 0;
   std::function<void(const EpochStats&)> on_epoch;
   // Read before every step; once true, the run stops and saves a resumable last checkpoint: the weights as they are,
   // with the epoch counter and random streams of the interrupted epoch's start, which a resume runs again.
@@ -88,12 +93,14 @@ class Trainer {
   void recompute_statistics(const EpochStats& stats);
   std::int64_t skipped_count() const;
   void save_last() const;
+  void save_generators();  // the model's random streams into info_ (as of an epoch's start)
   void append_log(const EpochStats& stats) const;
 
   TrainConfig config_;
   TrainingData data_;
   std::shared_ptr<nn::Module> model_;
   std::unique_ptr<optim::Optimizer> optimizer_;
+  const Task* task_ = nullptr;  // the model family's
   Generator shuffle_;
   std::optional<StepSchedule> batch_schedule_, dropout_schedule_;
   CheckpointInfo info_;  // random streams as of the current epoch's start

@@ -10,6 +10,7 @@
 #include "kiln/data/idx.h"
 #include "kiln/data/image_folder.h"
 #include "kiln/data/data_source.h"
+#include "kiln/train/checkpoint.h"
 #include "kiln/train/train_config.h"
 
 namespace kiln::train {
@@ -33,10 +34,6 @@ constexpr std::int64_t normalization_sample = 1000;
 // True when `folder` holds Fashion-MNIST's train-images-idx3-ubyte (or .gz).
 bool is_fashion_mnist_folder(const std::string& folder);
 
-// The normalisation an image model trains with unless --normalize says otherwise: RoomNet "[-1,1]", VGG in the
-// torchvision layout "imagenet", any other "computed".
-std::string default_normalization(const std::string& model, const models::ModelOptions& options);
-
 // Holds out config.val_fraction by the run's seed (after config.limit_train) and normalises both parts in place
 // with the training part's per-channel statistics.
 TrainingData in_memory_data(const data::LabelledImages& set, const TrainConfig& config);
@@ -47,5 +44,18 @@ TrainingData image_file_data(const TrainConfig& config, const ReaderSettings& re
 
 // Fashion-MNIST when config.data is the IDX folder (or does not exist, for its error message), else image files.
 TrainingData load_training_data(const TrainConfig& config, const ReaderSettings& reader);
+
+// What a checkpoint is evaluated on (kiln eval), from any folder kiln train accepts: Fashion-MNIST's test split,
+// normalised with the checkpoint's input statistics; Tiny ImageNet's val/ (recognised by its wnids.txt); or a
+// class-per-subfolder tree read with the checkpoint's classes. Image files are prepared as the checkpoint's
+// preprocessing says, unaugmented.
+struct EvaluationData {
+  std::unique_ptr<data::DataSource> source;
+  std::string description;            // "the Fashion-MNIST test split", "image folder DIR"
+  Tensor raw_images;                  // in-memory sets: the images before normalisation, for the report's grid
+  std::vector<std::int32_t> labels;   // of raw_images
+  std::vector<data::SkippedFile> not_images;
+};
+EvaluationData evaluation_data(const CheckpointInfo& info, const std::string& folder, const ReaderSettings& reader);
 
 }  // namespace kiln::train
