@@ -1,5 +1,8 @@
 #pragma once
 // Ops that rearrange elements. reshape and flatten are Tensor methods (views).
+#include <cstdint>
+#include <initializer_list>
+#include <span>
 #include <vector>
 
 #include "kiln/tensor.h"
@@ -8,5 +11,13 @@ namespace kiln {
 
 // Concatenates [N, C_i, ...] tensors with equal other dims along dim 1 (channels).
 Tensor concat_channels(const std::vector<Tensor>& inputs);
+
+// PyTorch's x.permute(dims).contiguous(): output dim i is input dim dims[i], as a new contiguous tensor (kiln's
+// tensors have no strides). dims must name every dim once; a negative dim counts from the end. float32, float64 and,
+// on the CPU, int32.
+Tensor permute(const Tensor& x, std::span<const std::int64_t> dims);
+inline Tensor permute(const Tensor& x, std::initializer_list<std::int64_t> dims) {
+  return permute(x, std::span<const std::int64_t>(dims.begin(), dims.size()));
+}
 
 }  // namespace kiln
