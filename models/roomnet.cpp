@@ -160,8 +160,10 @@ const std::vector<ModelOptionSpec>& RoomNetOptions::specs() {
   static const RoomNetOptions defaults;
   static const std::vector<ModelOptionSpec> specs = {
       {"classes", "N", std::to_string(defaults.classes), "output classes"},
-      {"image_size", "N", std::to_string(defaults.image_size), "square input side in pixels (roomnet: at least 183)", {"-i"}},
-      {"dropout", "X", "0", "dropout rate (roomnet: after every block, the published run ended at 0.35; vgg: in the classifier)"},
+      {"image_size", "N", std::to_string(defaults.image_size), "square input side in pixels (roomnet: 183 or more)",
+       {"-i"}},
+      // The help of the --dropout flag, which VGG's dropout shares.
+      {"dropout", "X", "0", "dropout rate (roomnet: after every block, 0.35 at the end of the published run)"},
   };
   return specs;
 }

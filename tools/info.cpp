@@ -19,13 +19,15 @@ int run_info(const cli::Arguments& arguments) {
   const models::InputFormat input = models::model_input(name, given);
   std::cout << "model " << name;
   for (const auto& [key, value] : models::with_defaults(family.options, given)) std::cout << " " << key << "=" << value;
-  std::cout << "\n" << family.summary << "\ntask " << models::task_name(family.task) << "; input "
+  std::cout << "\n"
+            << family.summary << "\ntask " << models::task_name(family.task) << "; input "
             << (input.channels == 1 ? "gray " : "RGB ") << input.image_size << "x" << input.image_size
             << (input.square_crop ? ", centre square of the longer side" : "")
-            << (input.resize_shorter > 0 ? ", shorter side to " + std::to_string(input.resize_shorter) + " then centre crop"
-                                         : "")
-            << "; normalisation " << input.training_normalization << " for training, "
-            << input.weights_normalization << " for weights trained elsewhere\n";
+            << (input.resize_shorter > 0
+                    ? ", shorter side to " + std::to_string(input.resize_shorter) + " then centre crop"
+                    : "")
+            << "; normalisation " << input.training_normalization << " for training, " << input.weights_normalization
+            << " for weights trained elsewhere\n";
   std::vector<std::string> classes = family.class_names ? family.class_names(given) : std::vector<std::string>{};
   if (!classes.empty()) {
     std::cout << "classes";

@@ -30,8 +30,8 @@ TrainingData in_memory_data(const data::LabelledImages& set, const TrainConfig& 
 }
 
 TrainingData image_file_data(const TrainConfig& config, const ReaderSettings& reader) {
-  KILN_CHECK(config.limit_train == 0, "train config: limit_train applies to Fashion-MNIST only, not to the image folder '",
-             config.data, "'");
+  KILN_CHECK(config.limit_train == 0,
+             "train config: limit_train applies to Fashion-MNIST only, not to the image folder '", config.data, "'");
   const models::InputFormat input = models::model_input(config.model, config.model_options);
   KILN_CHECK(input.trains_on_image_files, "train config: data ", config.data, ": model '", config.model,
              "' does not train on image folders (give the Fashion-MNIST folder)");

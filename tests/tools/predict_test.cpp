@@ -12,26 +12,16 @@
 #include "kiln/models/registry.h"
 #include "kiln/train/checkpoint.h"
 #include "tests/data/image_files.h"
+#include "tests/tools/run_kiln.h"
 #include "tools/commands.h"
 
 using namespace kiln;
 
 namespace {
 
-struct Run {
-  int exit_code = 0;
-  std::string output, errors;
-};
-
-Run run_predict(std::vector<std::string> words) {
+test::Run run_predict(std::vector<std::string> words) {
   words.insert(words.begin(), "predict");
-  std::ostringstream output, errors;
-  std::streambuf* const saved_output = std::cout.rdbuf(output.rdbuf());
-  std::streambuf* const saved_errors = std::cerr.rdbuf(errors.rdbuf());
-  const int exit_code = cli::run_program({tools::predict_command()}, words);
-  std::cout.rdbuf(saved_output);
-  std::cerr.rdbuf(saved_errors);
-  return {exit_code, output.str(), errors.str()};
+  return test::run_kiln({tools::predict_command()}, words);
 }
 
 const data::Normalization fmnist_input{{0.3}, {0.4}};
@@ -86,7 +76,7 @@ TEST_CASE("predict: --json gives the checkpoint model's softmax for every image 
   };
   for (const auto& [name, pixels] : images) test::write_png(folder / name, pixels);
 
-  const Run run = run_predict({"--checkpoint", checkpoint, "--input", (folder / "images").string(), "--json",
+  const test::Run run = run_predict({"--checkpoint", checkpoint, "--input", (folder / "images").string(), "--json",
                                "--device", "cpu", "--batch-size", "2"});
   INFO(run.errors);
   REQUIRE(run.exit_code == 0);
@@ -111,13 +101,14 @@ TEST_CASE("predict: the table shows the top-k classes by decreasing probability"
   save_fmnist_checkpoint(checkpoint);
   const std::string image = (folder / "shirt.png").string();
   test::write_png(image, test::pattern(28, 28, 1, 4));
-  const Run as_json = run_predict({"--checkpoint", checkpoint, "--input", image, "--json", "--device", "cpu"});
+  const test::Run as_json = run_predict({"--checkpoint", checkpoint, "--input", image, "--json", "--device", "cpu"});
   REQUIRE(as_json.exit_code == 0);
   const auto probabilities = nlohmann::json::parse(as_json.output)[0].at("probabilities").get<std::vector<double>>();
 
   using Case = std::pair<std::string, std::size_t>;  // --top-k, classes shown (capped at the 10 classes)
   const auto [top_k, shown] = GENERATE(Case{"4", 4}, Case{"50", 10});
-  const Run run = run_predict({"--checkpoint", checkpoint, "--input", image, "--top-k", top_k, "--device", "cpu"});
+  const test::Run run =
+      run_predict({"--checkpoint", checkpoint, "--input", image, "--top-k", top_k, "--device", "cpu"});
   INFO(run.output << run.errors);
   REQUIRE(run.exit_code == 0);
   // "PATH  CLASS P  CLASS P ...": fields are two spaces apart, class names may hold one ("Ankle boot").
@@ -148,7 +139,7 @@ TEST_CASE("predict: corrupt and non-image files are reported and skipped", "[pre
   test::write_png(folder / "images/good.png", test::pattern(28, 28, 1, 5));
   test::write_text(folder / "images/broken.png", "not a PNG at all");
   test::write_text(folder / "images/notes.txt", "hello");
-  const Run run = run_predict({"--checkpoint", checkpoint, "--input", (folder / "images").string(), "--json",
+  const test::Run run = run_predict({"--checkpoint", checkpoint, "--input", (folder / "images").string(), "--json",
                                "--device", "cpu"});
   INFO(run.errors);
   REQUIRE(run.exit_code == 0);
@@ -159,7 +150,7 @@ TEST_CASE("predict: corrupt and non-image files are reported and skipped", "[pre
                              Catch::Contains("skipped " + (folder / "images/notes.txt").string()) &&
                              Catch::Contains("2 file(s) skipped"));
 
-  const Run only_broken =
+  const test::Run only_broken =
       run_predict({"--checkpoint", checkpoint, "--input", (folder / "images/broken.png").string(), "--device", "cpu"});
   CHECK(only_broken.exit_code == 1);
   CHECK_THAT(only_broken.errors, Catch::Contains("no image could be read"));
@@ -179,7 +170,7 @@ TEST_CASE("predict: wrong command lines are errors naming the flag", "[predict]"
       Case{{"--checkpoint", checkpoint, "--input", missing}, 1, "--input " + missing + ": no such file or folder"},
       Case{{"--model", "fmnist-small", "--weights", checkpoint, "--normalize", "imagenet", "--input", "x.png"}, 2,
            "--normalize"});
-  const Run run = run_predict(words);
+  const test::Run run = run_predict(words);
   INFO(run.output << run.errors);
   CHECK(run.exit_code == exit_code);
   CHECK_THAT(run.errors, Catch::Contains(message));
@@ -197,7 +188,8 @@ TEST_CASE("predict: --model with --weights, class names from a file and the mode
        {"image_size", "32"}},
       generator);
   std::vector<std::pair<std::string, Tensor>> tensors;
-  for (const nn::NamedParameter& parameter : model->named_parameters()) tensors.emplace_back(parameter.name, parameter.tensor);
+  for (const nn::NamedParameter& parameter : model->named_parameters())
+    tensors.emplace_back(parameter.name, parameter.tensor);
   save_safetensors((folder / "vgg.safetensors").string(), tensors);
   test::write_text(folder / "classes.txt", "cat\ndog\r\nbird\n");
   const test::Pixels pixels = test::pattern(32, 32, 3, 6);
@@ -207,7 +199,7 @@ TEST_CASE("predict: --model with --weights, class names from a file and the mode
   words.insert(words.end(), {"--weights", (folder / "vgg.safetensors").string(), "--classes-file",
                              (folder / "classes.txt").string(), "--input", (folder / "photo.png").string(), "--json",
                              "--device", "cpu"});
-  const Run run = run_predict(words);
+  const test::Run run = run_predict(words);
   INFO(run.errors);
   REQUIRE(run.exit_code == 0);
   const nlohmann::json result = nlohmann::json::parse(run.output).at(0);
@@ -250,7 +242,7 @@ TEST_CASE("predict: --layout torchvision prepares images as torchvision evaluate
   }
   test::write_png(photo, pixels);
 
-  const Run run = run_predict({"--model", "vgg", "-d", "11", "--layout", "torchvision", "--channels", "2",
+  const test::Run run = run_predict({"--model", "vgg", "-d", "11", "--layout", "torchvision", "--channels", "2",
                                "--classifier-width", "4", "--classes", "3", "-i", "32", "--weights",
                                (folder / "vgg.safetensors").string(), "--input", photo, "--json", "--device", "cpu"});
   INFO(run.errors);

@@ -10,36 +10,23 @@
 #include "kiln/train/preprocess.h"
 #include "tests/data/image_files.h"
 #include "tests/train/colour_folders.h"
+#include "tests/tools/run_kiln.h"
 #include "tools/commands.h"
 
 using namespace kiln;
 
 namespace {
 
-struct Run {
-  int exit_code = 0;
-  std::string output, errors;
-};
-
 // Runs `kiln <words>` with the train and eval commands, capturing what they print.
-Run run_kiln(const std::vector<std::string>& words) {
-  std::ostringstream output, errors;
-  std::streambuf* const saved_output = std::cout.rdbuf(output.rdbuf());
-  std::streambuf* const saved_errors = std::cerr.rdbuf(errors.rdbuf());
-  Run run;
-  run.exit_code = cli::run_program({tools::train_command(), tools::eval_command()}, words);
-  std::cout.rdbuf(saved_output);
-  std::cerr.rdbuf(saved_errors);
-  run.output = output.str();
-  run.errors = errors.str();
-  return run;
+test::Run run_kiln(const std::vector<std::string>& words) {
+  return test::run_kiln({tools::train_command(), tools::eval_command()}, words);
 }
 
 }  // namespace
 
 TEST_CASE("cli: an unknown flag is a usage error naming it", "[train]") {
   CHECK_THROWS_WITH(tools::train_command().parse({"--epochs", "2", "--bogus"}), Catch::Contains("--bogus"));
-  const Run run = run_kiln({"train", "--learning-rate", "0.1"});
+  const test::Run run = run_kiln({"train", "--learning-rate", "0.1"});
   CHECK(run.exit_code == 2);
   CHECK_THAT(run.errors, Catch::Contains("unknown flag --learning-rate"));
 }
@@ -67,7 +54,7 @@ TEST_CASE("cli: a bad value is a usage error naming the flag", "[train]") {
                                       Case{{"train", "--freeze-bn-stats", "-2"}, "--freeze-bn-stats"},
                                       Case{{"eval", "--json"}, "--checkpoint"},
                                       Case{{"eval", "--checkpoint", "x", "--batch-size", "-3"}, "--batch-size"});
-  const Run run = run_kiln(words);
+  const test::Run run = run_kiln(words);
   INFO(run.errors);
   CHECK(run.exit_code == 2);
   CHECK_THAT(run.errors, Catch::Contains(flag) && !Catch::Contains("train config"));
@@ -75,7 +62,7 @@ TEST_CASE("cli: a bad value is a usage error naming the flag", "[train]") {
 
 TEST_CASE("cli: --device cuda without a usable GPU fails clearly", "[train]") {
   if (cuda_device_count() > 0) return;  // the message only exists where there is no GPU
-  const Run run = run_kiln({"train", "--device", "cuda", "--epochs", "1"});
+  const test::Run run = run_kiln({"train", "--device", "cuda", "--epochs", "1"});
   CHECK(run.exit_code == 1);
   CHECK_THAT(run.errors, Catch::Contains("--device cuda") && Catch::Contains("no usable CUDA device"));
   CHECK_THAT(run.output, Catch::Contains(cuda_status_line()));
@@ -125,16 +112,73 @@ TEST_CASE("cli: kiln train on an image folder with the VGG seed's flags", "[trai
   test::write_colour_classes(folder / "val", 1, 24, 20);
   test::write_text(folder / "train/red/broken.jpg", "truncated");
   const std::string out = (folder / "run").string();
-  const Run run = run_kiln({"train", "--model", "vgg", "-d", "11", "-c11", "--channels", "4", "--classifier-width",
-                            "8", "--pool-grid", "1", "-i", "32", "-t", (folder / "train").string(), "-v",
-                            (folder / "val").string(), "-b", "4", "-e", "1", "-es", "3", "-lr", "1e-3",
-                            "--augment-flip", "--reader-threads", "2", "--device", "cpu", "--out", out});
+  const test::Run run = run_kiln({"train",
+                                  "--model",
+                                  "vgg",
+                                  "-d",
+                                  "11",
+                                  "-c11",
+                                  "--channels",
+                                  "4",
+                                  "--classifier-width",
+                                  "8",
+                                  "--pool-grid",
+                                  "1",
+                                  "-i",
+                                  "32",
+                                  "-t",
+                                  (folder / "train").string(),
+                                  "-v",
+                                  (folder / "val").string(),
+                                  "-b",
+                                  "4",
+                                  "-e",
+                                  "1",
+                                  "-es",
+                                  "3",
+                                  "-lr",
+                                  "1e-3",
+                                  "--augment-flip",
+                                  "--reader-threads",
+                                  "2",
+                                  "--device",
+                                  "cpu",
+                                  "--out",
+                                  out});
   CHECK(run.exit_code == 1);
   CHECK_THAT(run.errors, Catch::Contains("conv1x1 (configuration C) needs depth 16"));
-  const Run trained = run_kiln({"train", "--model", "vgg", "-d", "11", "--channels", "4", "--classifier-width", "8",
-                                "--pool-grid", "1", "-i", "32", "-t", (folder / "train").string(), "-v",
-                                (folder / "val").string(), "-b", "4", "-e", "1", "-es", "3", "-lr", "1e-3",
-                                "--augment-flip", "--reader-threads", "2", "--device", "cpu", "--out", out});
+  const test::Run trained = run_kiln({"train",
+                                      "--model",
+                                      "vgg",
+                                      "-d",
+                                      "11",
+                                      "--channels",
+                                      "4",
+                                      "--classifier-width",
+                                      "8",
+                                      "--pool-grid",
+                                      "1",
+                                      "-i",
+                                      "32",
+                                      "-t",
+                                      (folder / "train").string(),
+                                      "-v",
+                                      (folder / "val").string(),
+                                      "-b",
+                                      "4",
+                                      "-e",
+                                      "1",
+                                      "-es",
+                                      "3",
+                                      "-lr",
+                                      "1e-3",
+                                      "--augment-flip",
+                                      "--reader-threads",
+                                      "2",
+                                      "--device",
+                                      "cpu",
+                                      "--out",
+                                      out});
   INFO(trained.output << trained.errors);
   REQUIRE(trained.exit_code == 0);
   CHECK_THAT(trained.output, Catch::Contains("10 training, 3 validation images"));

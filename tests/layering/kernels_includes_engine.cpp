@@ -1,0 +1,2 @@
+// A kernel may not see the op layer above it.
+#include "engine/ops/dispatch.h"

@@ -1,0 +1,2 @@
+// The library may not see the tools on top of it.
+#include "tools/cli.h"
