@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "kiln/error.h"
+#include "kiln/pool_allocator.h"
 #include "kiln/random.h"
 
 namespace kiln::data {
@@ -18,9 +19,9 @@ std::size_t images_bytes(const ImageDataset& dataset, std::int64_t rows) {
   return (bytes + labels_alignment - 1) / labels_alignment * labels_alignment;
 }
 
-// A tensor over part of a batch buffer.
+// A tensor over part of a batch buffer (its handle pooled, as every op's is).
 Tensor view(const std::shared_ptr<Storage>& buffer, std::size_t offset_bytes, const Shape& shape, DType dtype) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->storage = buffer;
   impl->offset_bytes = offset_bytes;
   impl->shape = shape;
@@ -53,6 +54,7 @@ AsyncImageReader::AsyncImageReader(std::shared_ptr<const ImageDataset> dataset, 
   KILN_CHECK(!options_.pin_memory || cuda_device_count() > 0,
              "AsyncImageReader: pinned memory needs a usable CUDA device: ", cuda_status_line());
   prefetch_ = options_.prefetch > 0 ? options_.prefetch : 2 * options_.threads;
+  ready_.resize(static_cast<std::size_t>(prefetch_));
   if (!options_.on_skipped) options_.on_skipped = print_skipped;
   threads_.reserve(static_cast<std::size_t>(options_.threads));
   for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { decode_loop(); });
@@ -71,7 +73,7 @@ AsyncImageReader::~AsyncImageReader() {
 void AsyncImageReader::abandon_epoch() {
   ++generation_;
   active_ = false;
-  ready_.clear();
+  for (std::optional<Result>& slot : ready_) slot.reset();
   batch_ready_.notify_all();
 }
 
@@ -115,11 +117,11 @@ std::optional<Batch> AsyncImageReader::next() {
   std::unique_lock lock(mutex_);
   const std::uint64_t generation = generation_;
   while (active_ && next_to_deliver_ < batch_count_) {
-    batch_ready_.wait(lock, [&] { return generation_ != generation || ready_.contains(next_to_deliver_); });
+    std::optional<Result>& slot = ready_slot(next_to_deliver_);
+    batch_ready_.wait(lock, [&] { return generation_ != generation || slot.has_value(); });
     if (generation_ != generation) return std::nullopt;
-    const auto found = ready_.find(next_to_deliver_);
-    Result result = std::move(found->second);
-    ready_.erase(found);
+    Result result = std::move(*slot);
+    slot.reset();
     ++next_to_deliver_;
     work_ready_.notify_all();
     if (result.error) {
@@ -146,7 +148,12 @@ std::shared_ptr<Storage> AsyncImageReader::acquire_buffer(std::int64_t rows) {
   return buffers_.back();
 }
 
+std::optional<AsyncImageReader::Result>& AsyncImageReader::ready_slot(std::int64_t batch) {
+  return ready_[static_cast<std::size_t>(batch % prefetch_)];
+}
+
 void AsyncImageReader::decode_loop() {
+  ImageScratch scratch;  // this thread's decoding memory, reused from image to image
   std::unique_lock lock(mutex_);
   for (;;) {
     work_ready_.wait(lock, [&] {
@@ -165,11 +172,11 @@ void AsyncImageReader::decode_loop() {
       result.error = std::current_exception();
     }
     lock.unlock();
-    if (buffer) result = decode_batch(*plan, batch, generation, buffer);
+    if (buffer) result = decode_batch(*plan, batch, generation, buffer, scratch);
     buffer.reset();
     lock.lock();
     if (generation_ == generation) {
-      ready_.emplace(batch, std::move(result));
+      ready_slot(batch) = std::move(result);
       batch_ready_.notify_all();
     }
   }
@@ -188,7 +195,8 @@ std::vector<SkippedFile> AsyncImageReader::record_skipped(const std::vector<Skip
 
 AsyncImageReader::Result AsyncImageReader::decode_batch(const EpochPlan& plan, std::int64_t batch,
                                                         std::uint64_t generation,
-                                                        const std::shared_ptr<Storage>& buffer) {
+                                                        const std::shared_ptr<Storage>& buffer,
+                                                        ImageScratch& scratch) {
   const auto count = static_cast<std::int64_t>(plan.order.size());
   const std::int64_t first = batch * plan.batch_size, last = std::min(count, first + plan.batch_size);
   auto* images = static_cast<float*>(buffer->data());
@@ -201,7 +209,7 @@ AsyncImageReader::Result AsyncImageReader::decode_batch(const EpochPlan& plan, s
     // One image at a time, so that an abandoned epoch stops its decoders within an image.
     for (std::int64_t position = first; position < last && generation_ == generation; ++position) {
       rows += dataset_->load_into({plan.order.data() + position, 1}, plan.augment_epoch,
-                                  images + rows * dataset_->image_elements(), labels + rows, skipped,
+                                  images + rows * dataset_->image_elements(), labels + rows, skipped, scratch,
                                   options_.skip_unreadable);
     }
     for (const SkippedFile& file : record_skipped(skipped)) options_.on_skipped(file);

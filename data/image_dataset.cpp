@@ -32,13 +32,20 @@ ImageDataset::ImageDataset(ImageSet set, ImageTransform transform)
 std::int64_t ImageDataset::load_into(std::span<const std::int64_t> indices, std::optional<std::int64_t> augment_epoch,
                                      float* images, std::int32_t* labels, std::vector<SkippedFile>& skipped,
                                      bool skip_unreadable) const {
+  ImageScratch scratch;
+  return load_into(indices, augment_epoch, images, labels, skipped, scratch, skip_unreadable);
+}
+
+std::int64_t ImageDataset::load_into(std::span<const std::int64_t> indices, std::optional<std::int64_t> augment_epoch,
+                                     float* images, std::int32_t* labels, std::vector<SkippedFile>& skipped,
+                                     ImageScratch& scratch, bool skip_unreadable) const {
   std::int64_t rows = 0;
   for (const std::int64_t index : indices) {
     KILN_CHECK(index >= 0 && index < size(), "image index ", index, " outside a set of ", size());
     const ImageItem& item = set_.items[static_cast<std::size_t>(index)];
-    Image decoded;
+    const Image* decoded = nullptr;
     try {
-      decoded = decode_image(item.path);
+      decoded = &decode_image(item.path, scratch);
     } catch (const Error& error) {
       if (!skip_unreadable) throw;
       skipped.push_back({item.path, reason_without_path(error.what(), item.path)});
@@ -47,7 +54,7 @@ std::int64_t ImageDataset::load_into(std::span<const std::int64_t> indices, std:
     try {
       const std::optional<AugmentationKey> key =
           augment_epoch ? std::optional<AugmentationKey>({*augment_epoch, index}) : std::nullopt;
-      transform_image(decoded, transform_, key, images + rows * image_elements());
+      transform_image(*decoded, transform_, key, images + rows * image_elements(), scratch);
     } catch (const std::exception& error) {
       fail(item.path, ": ", error.what());
     }
@@ -86,10 +93,11 @@ Normalization estimate_normalization(const ImageDataset& dataset, std::int64_t s
   kernels::parallel_for(0, count, 1, [&](std::int64_t begin, std::int64_t end) {
     std::vector<float> pixels(static_cast<std::size_t>(3 * plane));
     std::int32_t label = 0;
+    ImageScratch scratch;
     for (std::int64_t i = begin; i < end; ++i) {
       const std::int64_t index = i * dataset.size() / count;
       std::vector<SkippedFile> unreadable;
-      if (unnormalized.load_into({&index, 1}, std::nullopt, pixels.data(), &label, unreadable) == 0) {
+      if (unnormalized.load_into({&index, 1}, std::nullopt, pixels.data(), &label, unreadable, scratch) == 0) {
         const std::lock_guard lock(skipped_mutex);
         skipped.insert(skipped.end(), unreadable.begin(), unreadable.end());
         continue;

@@ -1,9 +1,13 @@
+#include <fcntl.h>
 #include <stb/stb_image.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <bit>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <memory>
 
@@ -12,32 +16,137 @@
 
 namespace kiln::data {
 
+namespace detail {
+
+// stb_image's allocation hooks (stb_image.cpp).
+void* decoder_malloc(std::size_t size);
+void* decoder_realloc(void* pointer, std::size_t old_size, std::size_t new_size);
+void decoder_free(void* pointer);
+
+}  // namespace detail
+
 namespace {
 
-std::vector<std::uint8_t> read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  KILN_CHECK(file.is_open(), path, ": cannot open (", std::strerror(errno), ")");
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  KILN_CHECK(!file.bad(), path, ": read error");
-  return bytes;
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool use_arena = false;  // ASan must see stb_image's blocks to find overflows in it
+#else
+constexpr bool use_arena = true;
+#endif
+
+constexpr std::size_t granule = alignof(std::max_align_t);
+
+// While one is alive, stb_image's allocations on this thread are carved from a scratch block, bump-allocator style
+// (freeing only takes back the latest block), and what does not fit comes from malloc. Its destructor grows the block
+// to everything the decode asked for, rounded up to a power of two, so that the next image of that size and format
+// fits even when its compressed data is a little larger: a steady stream of images then takes no memory from the
+// system.
+class DecoderArena {
+ public:
+  explicit DecoderArena(std::vector<std::max_align_t>& block) : block_(block), previous_(active) {
+    if (use_arena) active = this;
+  }
+  ~DecoderArena() {
+    active = previous_;
+    const std::size_t granules = (asked_ + granule - 1) / granule;
+    if (granules > block_.size()) block_ = std::vector<std::max_align_t>(std::bit_ceil(granules));
+  }
+  DecoderArena(const DecoderArena&) = delete;
+  DecoderArena& operator=(const DecoderArena&) = delete;
+
+  void* allocate(std::size_t size) {
+    const std::size_t bytes = rounded(size);
+    asked_ += bytes;
+    if (used_ + bytes > capacity()) return std::malloc(size);
+    latest_ = used_;
+    used_ += bytes;
+    return base() + latest_;
+  }
+  void* reallocate(void* pointer, std::size_t old_size, std::size_t new_size) {
+    if (pointer == nullptr) return allocate(new_size);
+    if (pointer == base() + latest_ && latest_ + rounded(new_size) <= capacity()) {
+      asked_ += rounded(new_size);  // counted in full: the next decode may not grow in place
+      used_ = latest_ + rounded(new_size);
+      return pointer;
+    }
+    if (!owns(pointer)) return std::realloc(pointer, new_size);
+    void* moved = allocate(new_size);
+    if (moved != nullptr) std::memcpy(moved, pointer, std::min(old_size, new_size));
+    release(pointer);
+    return moved;
+  }
+  void release(void* pointer) {
+    if (!owns(pointer)) {
+      std::free(pointer);
+    } else if (pointer == base() + latest_) {
+      used_ = latest_;
+    }
+  }
+
+  static thread_local DecoderArena* active;
+
+ private:
+  static std::size_t rounded(std::size_t size) {
+    return (std::max<std::size_t>(size, 1) + granule - 1) / granule * granule;
+  }
+  char* base() const { return reinterpret_cast<char*>(block_.data()); }
+  std::size_t capacity() const { return block_.size() * granule; }
+  bool owns(const void* pointer) const {
+    const auto* byte = static_cast<const char*>(pointer);
+    return byte >= base() && byte < base() + capacity();
+  }
+
+  std::vector<std::max_align_t>& block_;
+  DecoderArena* previous_;
+  std::size_t used_ = 0, latest_ = 0;
+  std::size_t asked_ = 0;  // every byte asked for (never given back), enough for the same sequence of requests
+};
+
+thread_local DecoderArena* DecoderArena::active = nullptr;
+
+struct FileDescriptor {
+  int value;
+  ~FileDescriptor() {
+    if (value >= 0) ::close(value);
+  }
+};
+
+// Reads the whole file into `bytes`, reusing its capacity (POSIX calls: a stream would allocate its buffer).
+void read_file(const std::string& path, std::vector<std::uint8_t>& bytes) {
+  const FileDescriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  KILN_CHECK(file.value >= 0, path, ": cannot open (", std::strerror(errno), ")");
+  struct stat status {};
+  const bool regular = ::fstat(file.value, &status) == 0 && S_ISREG(status.st_mode);
+  // One byte past a regular file's size, so that the read meeting its end needs no growth; capacity in powers of two,
+  // so that files of similar sizes fit the same buffer.
+  const std::size_t expected =
+      regular ? static_cast<std::size_t>(status.st_size) + 1 : std::max<std::size_t>(bytes.capacity(), 4096);
+  if (expected > bytes.capacity()) bytes.reserve(std::bit_ceil(expected));
+  bytes.resize(expected);
+  std::size_t size = 0;
+  for (;;) {
+    if (size == bytes.size()) bytes.resize(2 * size);
+    const ssize_t count = ::read(file.value, bytes.data() + size, bytes.size() - size);
+    if (count < 0 && errno == EINTR) continue;
+    KILN_CHECK(count >= 0, path, ": read error (", std::strerror(errno), ")");
+    if (count == 0) break;
+    size += static_cast<std::size_t>(count);
+  }
+  bytes.resize(size);
 }
 
-}  // namespace
-
-Image decode_image(const std::string& path) { return decode_image(read_file(path), path); }
-
-Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name) {
+void decode_into(std::span<const std::uint8_t> bytes, const std::string& name, std::vector<std::max_align_t>& arena,
+                 Image& image) {
   KILN_CHECK(!bytes.empty(), name, ": empty file, not an image");
   KILN_CHECK(bytes.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max()), name, ": ", bytes.size(),
              " bytes is larger than any image kiln decodes");
   int width = 0, height = 0, channels_in_file = 0;
   constexpr int rgb = 3;
+  DecoderArena decoder_arena(arena);
   const std::unique_ptr<stbi_uc, void (*)(void*)> decoded(
       stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &width, &height, &channels_in_file, rgb),
       stbi_image_free);
   KILN_CHECK(decoded != nullptr, name, ": not a readable JPEG, PNG or BMP image (stb_image: ", stbi_failure_reason(),
              ")");
-  Image image;
   image.height = height;
   image.width = width;
   const std::int64_t plane = image.height * image.width;
@@ -49,6 +158,46 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name)
           static_cast<float>(decoded.get()[pixel * rgb + channel]) / 255.0f;
     }
   }
+}
+
+}  // namespace
+
+namespace detail {
+
+void* decoder_malloc(std::size_t size) {
+  return DecoderArena::active != nullptr ? DecoderArena::active->allocate(size) : std::malloc(size);
+}
+
+void* decoder_realloc(void* pointer, std::size_t old_size, std::size_t new_size) {
+  return DecoderArena::active != nullptr ? DecoderArena::active->reallocate(pointer, old_size, new_size)
+                                         : std::realloc(pointer, new_size);
+}
+
+void decoder_free(void* pointer) {
+  if (DecoderArena::active != nullptr) {
+    DecoderArena::active->release(pointer);
+  } else {
+    std::free(pointer);
+  }
+}
+
+}  // namespace detail
+
+Image decode_image(const std::string& path) {
+  ImageScratch scratch;
+  return std::move(decode_image(path, scratch));
+}
+
+Image& decode_image(const std::string& path, ImageScratch& scratch) {
+  read_file(path, scratch.file);
+  decode_into(scratch.file, path, scratch.decoder, scratch.decoded);
+  return scratch.decoded;
+}
+
+Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name) {
+  std::vector<std::max_align_t> arena;
+  Image image;
+  decode_into(bytes, name, arena, image);
   return image;
 }
 

@@ -55,6 +55,12 @@ Normalization normalization_preset(std::string_view name) {
 
 void transform_image(const Image& decoded, const ImageTransform& transform, std::optional<AugmentationKey> augmentation,
                      float* out) {
+  ImageScratch scratch;
+  transform_image(decoded, transform, augmentation, out, scratch);
+}
+
+void transform_image(const Image& decoded, const ImageTransform& transform, std::optional<AugmentationKey> augmentation,
+                     float* out, ImageScratch& scratch) {
   const Normalization& normalization = transform.normalization;
   KILN_CHECK(normalization.mean.size() == channels && normalization.std.size() == channels,
              "image normalisation needs 3 means and 3 standard deviations, got ", normalization.mean.size(), " and ",
@@ -68,14 +74,15 @@ void transform_image(const Image& decoded, const ImageTransform& transform, std:
   const AugmentationDraws draws = augmentation
                                       ? draw_augmentation(transform, *augmentation, square_range)
                                       : AugmentationDraws{-1, false, transform.crop_padding, transform.crop_padding};
-  Image resized;
+  Image& resized = scratch.resized;
   if (transform.resize_shorter > 0) {
-    resized = centre_crop(resize_shorter_side(decoded, transform.resize_shorter), transform.height, transform.width);
+    resize_shorter_side(decoded, transform.resize_shorter, scratch.intermediate, scratch);
+    centre_crop(scratch.intermediate, transform.height, transform.width, resized);
   } else if (transform.square_crop) {
-    resized = resize_image(square_crop(decoded, draws.square_offset >= 0 ? draws.square_offset : square_range / 2),
-                           transform.height, transform.width);
+    square_crop(decoded, draws.square_offset >= 0 ? draws.square_offset : square_range / 2, scratch.intermediate);
+    resize_image(scratch.intermediate, transform.height, transform.width, resized, scratch);
   } else {
-    resized = resize_image(decoded, transform.height, transform.width);
+    resize_image(decoded, transform.height, transform.width, resized, scratch);
   }
   if (draws.flip) flip_horizontally(resized);
   // Output (row, column) reads resized (row + shift_rows, column + shift_columns), zero (the mean) outside it.

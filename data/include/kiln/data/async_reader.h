@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -75,7 +74,8 @@ class AsyncImageReader {
   };
   void decode_loop();
   Result decode_batch(const EpochPlan& plan, std::int64_t batch, std::uint64_t generation,
-                      const std::shared_ptr<Storage>& buffer);
+                      const std::shared_ptr<Storage>& buffer, ImageScratch& scratch);
+  std::optional<Result>& ready_slot(std::int64_t batch);  // with mutex_ held
   std::shared_ptr<Storage> acquire_buffer(std::int64_t rows);  // with mutex_ held
   // Adds a batch's skipped files to skipped_ and returns those not reported before (takes mutex_).
   std::vector<SkippedFile> record_skipped(const std::vector<SkippedFile>& skipped);
@@ -93,7 +93,9 @@ class AsyncImageReader {
   std::atomic<std::uint64_t> generation_ = 0;
   std::shared_ptr<const EpochPlan> plan_;
   std::int64_t batch_count_ = 0, next_to_claim_ = 0, next_to_deliver_ = 0;
-  std::map<std::int64_t, Result> ready_;
+  // Decoded batches not yet delivered: batch b in slot b % prefetch_, since only batches next_to_deliver_ ..
+  // next_to_deliver_ + prefetch_ - 1 are ever claimed (a fixed table, so that handing over a batch allocates nothing).
+  std::vector<std::optional<Result>> ready_;
   std::vector<SkippedFile> skipped_;
   std::set<std::string> reported_;  // paths passed to on_skipped
   // Batch buffers (images then labels in one block): a buffer is free again when the pool holds its only reference.

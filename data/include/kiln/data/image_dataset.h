@@ -29,6 +29,10 @@ class ImageDataset {
   std::int64_t load_into(std::span<const std::int64_t> indices, std::optional<std::int64_t> augment_epoch,
                          float* images, std::int32_t* labels, std::vector<SkippedFile>& skipped,
                          bool skip_unreadable = true) const;
+  // The same with the caller's scratch memory (one per thread), reused from call to call.
+  std::int64_t load_into(std::span<const std::int64_t> indices, std::optional<std::int64_t> augment_epoch,
+                         float* images, std::int32_t* labels, std::vector<SkippedFile>& skipped,
+                         ImageScratch& scratch, bool skip_unreadable = true) const;
   // The same into new tensors: images float32 [rows, 3, height, width], labels int32 [rows].
   Batch load_batch(std::span<const std::int64_t> indices, std::optional<std::int64_t> augment_epoch,
                           std::vector<SkippedFile>& skipped, bool skip_unreadable = true) const;

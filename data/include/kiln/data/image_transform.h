@@ -45,5 +45,8 @@ struct AugmentationKey {
 // centre crop), then (when `augmentation` is given) flip and pad-and-crop, then normalisation.
 void transform_image(const Image& decoded, const ImageTransform& transform, std::optional<AugmentationKey> augmentation,
                      float* out);
+// The same with the scratch's memory (`decoded` may be scratch.decoded).
+void transform_image(const Image& decoded, const ImageTransform& transform, std::optional<AugmentationKey> augmentation,
+                     float* out, ImageScratch& scratch);
 
 }  // namespace kiln::data
