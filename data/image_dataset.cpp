@@ -60,6 +60,7 @@ std::int64_t ImageDataset::load_into(std::span<const std::int64_t> indices, std:
     }
     labels[rows++] = item.label;
   }
+  scratch.release_above(retained_scratch_bytes);
   return rows;
 }
 

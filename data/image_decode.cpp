@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <functional>
 #include <memory>
+#include <new>
 
 #include "kiln/data/image.h"
 #include "kiln/error.h"
@@ -28,6 +30,13 @@ void decoder_free(void* pointer);
 namespace {
 
 #if defined(__SANITIZE_ADDRESS__)
+#define KILN_DECODER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KILN_DECODER_ASAN 1
+#endif
+#endif
+#ifdef KILN_DECODER_ASAN
 constexpr bool use_arena = false;  // ASan must see stb_image's blocks to find overflows in it
 #else
 constexpr bool use_arena = true;
@@ -48,7 +57,12 @@ class DecoderArena {
   ~DecoderArena() {
     active = previous_;
     const std::size_t granules = (asked_ + granule - 1) / granule;
-    if (granules > block_.size()) block_ = std::vector<std::max_align_t>(std::bit_ceil(granules));
+    if (granules <= block_.size()) return;
+    try {
+      block_ = std::vector<std::max_align_t>(std::bit_ceil(granules));
+    } catch (const std::bad_alloc&) {
+      // Keep the old block: the next decode takes what does not fit from malloc, as this one did.
+    }
   }
   DecoderArena(const DecoderArena&) = delete;
   DecoderArena& operator=(const DecoderArena&) = delete;
@@ -92,7 +106,8 @@ class DecoderArena {
   std::size_t capacity() const { return block_.size() * granule; }
   bool owns(const void* pointer) const {
     const auto* byte = static_cast<const char*>(pointer);
-    return byte >= base() && byte < base() + capacity();
+    // std::less: a total order even over pointers into different blocks.
+    return !std::less<const char*>()(byte, base()) && std::less<const char*>()(byte, base() + capacity());
   }
 
   std::vector<std::max_align_t>& block_;
@@ -182,6 +197,18 @@ void decoder_free(void* pointer) {
 }
 
 }  // namespace detail
+
+void ImageScratch::release_above(std::size_t bytes) {
+  const auto release = [bytes]<class Buffer>(Buffer& buffer) {
+    if (buffer.capacity() * sizeof(typename Buffer::value_type) > bytes) Buffer().swap(buffer);
+  };
+  release(file);
+  release(decoder);
+  release(tap_index);
+  release(tap_weight);
+  release(narrowed);
+  for (Image* image : {&decoded, &intermediate, &resized}) release(image->pixels);
+}
 
 Image decode_image(const std::string& path) {
   ImageScratch scratch;

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -109,20 +108,16 @@ TrainConfig apply_flags(const cli::Arguments& arguments, TrainConfig config) {
   return config;
 }
 
-// One progress line per step, redrawn in place on a terminal (at most ten times a second) and printed every five
-// seconds otherwise, so that logs stay short.
+// One progress line per progress update, redrawn in place on a terminal (at most ten times a second) and printed every
+// five seconds otherwise, so that logs stay short. The trainer calls it at that interval (TrainHooks::progress_seconds).
 class ProgressPrinter {
  public:
   ProgressPrinter() : terminal_(::isatty(STDOUT_FILENO) == 1) {}
   // Seconds between progress lines; the trainer reads the loss from the device only this often.
   double interval() const { return terminal_ ? 0.1 : 5.0; }
 
-  void step(const train::StepProgress& progress) {
-    const auto now = std::chrono::steady_clock::now();
-    const double since_last = std::chrono::duration<double>(now - last_print_).count();
-    if (since_last < interval() && progress.step != progress.steps) return;
+  void step(const train::StepProgress& progress) const {
     if (!terminal_ && progress.step == progress.steps) return;  // the epoch line follows at once
-    last_print_ = now;
     char line[160];
     std::snprintf(line, sizeof line, "epoch %lld/%lld  step %lld/%lld  loss %.4f  %.0f img/s  ETA %s",
                   static_cast<long long>(progress.epoch), static_cast<long long>(progress.epochs),
@@ -140,7 +135,6 @@ class ProgressPrinter {
                   100 * stats.train_accuracy, stats.val_loss, 100 * stats.val_accuracy, stats.lr, stats.seconds,
                   stats.images_per_second, stats.improved ? " (best)" : "");
     std::cout << (terminal_ ? "\r\033[K" : "") << line << "\n" << std::flush;
-    last_print_ = std::chrono::steady_clock::now();
   }
 
   // Ends a line left open by a redrawn progress line.
@@ -150,7 +144,6 @@ class ProgressPrinter {
 
  private:
   bool terminal_;
-  std::chrono::steady_clock::time_point last_print_ = std::chrono::steady_clock::now();
 };
 
 std::string with_thousands(std::int64_t value) {

@@ -30,20 +30,24 @@ class ClassificationMetrics : public EpochMetrics {
     accumulate_confusion(confusion_, outputs.detach(), targets);
   }
 
-  // The losses are summed on the host in double, batch by batch, as the mean of each batch times its rows.
+  // The losses are summed on the host in double, batch by batch, as the mean of each batch times its rows; each read
+  // copies only the batches added since the last one.
   MetricsSummary summary() override {
     MetricsSummary summary;
     if (batches_ == 0) return summary;
-    const Tensor losses = losses_.narrow(0, 0, batches_).cpu();
-    double loss_sum = 0;
-    for (std::int64_t b = 0; b < batches_; ++b) {
-      const double loss = losses.data<float>()[b];
-      KILN_CHECK(std::isfinite(loss), "training diverged: the loss is ", loss, " at step ", b + 1,
-                 " of the epoch (try a lower learning rate)");
-      loss_sum += loss * static_cast<double>(rows_[static_cast<std::size_t>(b)]);
-      summary.count += rows_[static_cast<std::size_t>(b)];
+    if (summed_ < batches_) {
+      const Tensor losses = losses_.narrow(0, summed_, batches_ - summed_).cpu();
+      for (std::int64_t b = summed_; b < batches_; ++b) {
+        const double loss = losses.data<float>()[b - summed_];
+        KILN_CHECK(std::isfinite(loss), "training diverged: the loss is ", loss, " at step ", b + 1,
+                   " (try a lower learning rate)");
+        loss_sum_ += loss * static_cast<double>(rows_[static_cast<std::size_t>(b)]);
+        count_ += rows_[static_cast<std::size_t>(b)];
+      }
+      summed_ = batches_;
     }
-    summary.loss = loss_sum / static_cast<double>(summary.count);
+    summary.count = count_;
+    summary.loss = loss_sum_ / static_cast<double>(count_);
     const Tensor confusion = confusion_.cpu();
     std::int64_t hits = 0, total = 0;
     const std::int64_t classes = confusion.size(0);
@@ -59,6 +63,8 @@ class ClassificationMetrics : public EpochMetrics {
   Tensor confusion_, losses_;
   std::vector<std::int64_t> rows_;  // the rows of each batch, known on the host
   std::int64_t batches_ = 0;
+  std::int64_t summed_ = 0, count_ = 0;  // batches and rows already in loss_sum_
+  double loss_sum_ = 0;
 };
 
 std::string format_table(const ClassificationReport& report) {
@@ -114,8 +120,6 @@ class ClassificationEvaluation : public Evaluation {
 
 class ClassificationTask : public Task {
  public:
-  models::Task kind() const override { return models::Task::classification; }
-  const char* score_name() const override { return "accuracy"; }
   Tensor loss(const Tensor& outputs, const Tensor& targets) const override { return cross_entropy(outputs, targets); }
   std::unique_ptr<EpochMetrics> epoch_metrics(std::int64_t classes, std::int64_t max_batches,
                                               Device device) const override {

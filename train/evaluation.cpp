@@ -78,7 +78,7 @@ void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatr
   const std::int64_t rows = logits.size(0), classes = logits.size(1);
   KILN_CHECK(static_cast<std::int64_t>(confusion.size()) == classes, "count_predictions: logits have ", classes,
              " classes but the confusion matrix has ", confusion.size());
-  // Host tensors rather than vectors: the trainer calls this every step, which must not allocate.
+  // One copy of each to the host, per batch of an evaluation.
   const Tensor host_logits = logits.to(DType::f32).cpu();
   const Tensor host_labels = labels.cpu();
   const std::int32_t* truth = host_labels.data<std::int32_t>();

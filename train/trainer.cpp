@@ -234,11 +234,20 @@ bool Trainer::train_epoch(const TrainHooks& hooks, EpochStats& stats) {
   const auto classes = static_cast<std::int64_t>(source.classes().size());
   // The step's loss and metrics stay on the device; they are read where progress is reported and at the epoch's end.
   const std::unique_ptr<EpochMetrics> metrics = task_->epoch_metrics(classes, steps, config_.device);
+  // Reads the device; a diverged loss stops the run here, before a checkpoint can take the weights it left.
+  const auto read_metrics = [&]() -> MetricsSummary {
+    try {
+      return metrics->summary();
+    } catch (const Error& error) {
+      fail("epoch ", stats.epoch, ": ", error.what());
+    }
+  };
   const auto start = Clock::now();
   auto last_report = start;
   for (std::int64_t step = 0;; ++step) {
     if (hooks.stop_requested != nullptr && hooks.stop_requested->load()) {
       source.stop();
+      static_cast<void>(read_metrics());
       return false;
     }
     const std::optional<data::Batch> batch = source.next();
@@ -257,7 +266,7 @@ bool Trainer::train_epoch(const TrainHooks& hooks, EpochStats& stats) {
     const bool last = step + 1 == steps;
     if (hooks.on_step && (last || std::chrono::duration<double>(now - last_report).count() >= hooks.progress_seconds)) {
       last_report = now;
-      const MetricsSummary so_far = metrics->summary();  // the one device read of a step that reports progress
+      const MetricsSummary so_far = read_metrics();  // the one device read of a step that reports progress
       const double elapsed = seconds_since(start);
       const double per_step = elapsed / static_cast<double>(step + 1);
       hooks.on_step({stats.epoch, config_.epochs, step + 1, steps, stats.batch_size, so_far.loss,
@@ -267,7 +276,7 @@ bool Trainer::train_epoch(const TrainHooks& hooks, EpochStats& stats) {
     }
   }
   const double seconds = seconds_since(start);
-  const MetricsSummary epoch = metrics->summary();
+  const MetricsSummary epoch = read_metrics();
   stats.train_loss = epoch.loss;
   stats.train_accuracy = epoch.score;
   stats.images_per_second = seconds > 0 ? static_cast<double>(epoch.count) / seconds : 0.0;

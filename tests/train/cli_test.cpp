@@ -50,7 +50,7 @@ TEST_CASE("cli: a bad value is a usage error naming the flag", "[train]") {
                                       Case{{"train", "--batch-size", "0"},
                                            "--batch-size: 0 is out of range [1, 1048576]"},
                                       Case{{"train", "--lr", "0"}, "--lr: 0 is out of range (0, 100]"},
-                                      Case{{"train", "--momentum", "1"}, "--momentum: 1 is out of range [0, 1)"},
+                                      Case{{"train", "--momentum", "1.5"}, "--momentum: 1.5 is out of range [0, 1]"},
                                       Case{{"train", "--freeze-bn-stats", "-2"}, "--freeze-bn-stats"},
                                       Case{{"eval", "--json"}, "--checkpoint"},
                                       Case{{"eval", "--checkpoint", "x", "--batch-size", "-3"}, "--batch-size"});

@@ -7,6 +7,7 @@
 #include "kiln/models/registry.h"
 #include "kiln/ops/loss.h"
 #include "kiln/train/evaluation.h"
+#include "kiln/train/task.h"
 
 using namespace kiln;
 
@@ -96,4 +97,36 @@ TEST_CASE("evaluate: batches with a remainder give the whole set's mean loss, in
   CHECK(report.confusion == expected);
   CHECK(report.count == 7);
   CHECK(report.accuracy == Approx(train::accuracy(expected)));
+}
+
+TEST_CASE("epoch metrics: the classification task's device-side sums equal the host formulas, read in pieces",
+          "[train]") {
+  const train::Task& task = train::task_for(models::Task::classification);
+  const std::unique_ptr<train::EpochMetrics> metrics = task.epoch_metrics(3, 2, Device::cpu());
+  const Tensor logits_a = Tensor::from_vector(std::vector<float>{2, 1, 0, 0, 3, 1}, {2, 3});
+  const Tensor labels_a = Tensor::from_vector(std::vector<std::int32_t>{0, 2}, {2});
+  const Tensor logits_b = Tensor::from_vector(std::vector<float>{0, 0, 5}, {1, 3});
+  const Tensor labels_b = Tensor::from_vector(std::vector<std::int32_t>{2}, {1});
+  const Tensor loss_a = cross_entropy(logits_a, labels_a), loss_b = cross_entropy(logits_b, labels_b);
+  metrics->add(logits_a, labels_a, loss_a);
+  const train::MetricsSummary first = metrics->summary();
+  CHECK(first.count == 2);
+  CHECK(first.loss == static_cast<double>(loss_a.item()));
+  CHECK(first.score == 0.5);
+  metrics->add(logits_b, labels_b, loss_b);
+  const train::MetricsSummary both = metrics->summary();
+  CHECK(both.count == 3);
+  CHECK(both.loss == (static_cast<double>(loss_a.item()) * 2 + static_cast<double>(loss_b.item())) / 3);
+  CHECK(both.score == Approx(2.0 / 3));
+  CHECK_THROWS_WITH(metrics->add(logits_b, labels_b, loss_b), Catch::Contains("more batches than the 2 planned"));
+}
+
+TEST_CASE("epoch metrics: a non-finite loss is reported as divergence, naming the step", "[train]") {
+  const train::Task& task = train::task_for(models::Task::classification);
+  const std::unique_ptr<train::EpochMetrics> metrics = task.epoch_metrics(2, 2, Device::cpu());
+  const Tensor logits = Tensor::from_vector(std::vector<float>{1, 0}, {1, 2});
+  const Tensor labels = Tensor::from_vector(std::vector<std::int32_t>{0}, {1});
+  metrics->add(logits, labels, cross_entropy(logits, labels));
+  metrics->add(logits, labels, Tensor::full({}, std::nanf(""), DType::f32, Device::cpu()));
+  CHECK_THROWS_WITH(metrics->summary(), Catch::Contains("training diverged") && Catch::Contains("at step 2"));
 }

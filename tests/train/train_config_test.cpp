@@ -97,7 +97,7 @@ TEST_CASE("train config: each kind of bad value in JSON is rejected naming the f
       Case{"lr", 0, "train config: lr: 0 is out of range (0, 100]"},
       Case{"lr", -0.1, "train config: lr: -0.1 is out of range (0, 100]"},
       Case{"lr", "fast", "train config: lr: expected a number, got \"fast\""},
-      Case{"momentum", 1, "train config: momentum: 1 is out of range [0, 1)"},
+      Case{"momentum", 1.5, "train config: momentum: 1.5 is out of range [0, 1]"},
       Case{"weight_decay", -1e-3, "train config: weight_decay: -0.001 is out of range [0, 100]"},
       Case{"lr_staircase", 1, "train config: lr_staircase: expected true or false, got 1"},
       Case{"optimizer", "lion", "train config: optimizer: 'lion' is not one of adam, sgd"},

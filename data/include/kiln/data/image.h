@@ -24,7 +24,13 @@ struct ImageScratch {
   std::vector<std::int64_t> tap_index;    // resize_image's sampling of both axes
   std::vector<float> tap_weight, narrowed;
   Image decoded, intermediate, resized;  // decode_image's result, transform_image's steps
+
+  // Gives back every buffer above `bytes`, so that a decoder thread that met a photo of tens of megapixels does not
+  // keep its hundreds of megabytes; streams of smaller images keep all they use.
+  void release_above(std::size_t bytes);
 };
+// What load_into keeps per buffer between images.
+inline constexpr std::size_t retained_scratch_bytes = std::size_t(64) << 20;
 
 // JPEG, PNG or BMP through stb_image: grayscale is expanded to three equal channels, alpha is dropped (not
 // composited), 16-bit PNG is reduced to 8 bits. Throws kiln::Error naming the file and why it could not be read.

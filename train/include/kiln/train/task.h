@@ -47,8 +47,6 @@ class Evaluation {
 class Task {
  public:
   virtual ~Task() = default;
-  virtual models::Task kind() const = 0;
-  virtual const char* score_name() const = 0;  // "accuracy"
   // The mean loss of a batch, recorded for backward.
   virtual Tensor loss(const Tensor& outputs, const Tensor& targets) const = 0;
   // Metrics for an epoch of at most `max_batches` batches over `classes` classes on `device`.

@@ -69,7 +69,7 @@ struct ConfigField {
   FieldMember member;
   FieldKind kind;
   double min = 0, max = 0;                  // integer, number and schedule values
-  bool open_min = false, open_max = false;  // numbers: the bound itself is invalid (lr > 0, momentum < 1)
+  bool open_min = false, open_max = false;  // numbers: the bound itself is invalid (lr > 0)
   std::vector<std::string> choices = {};    // choice; the default value is valid too (normalize's "")
   ScheduleValues schedule_values = ScheduleValues::real;
   std::string flag = {};                    // "--batch-size"; empty for model_options, set by the model's flags
