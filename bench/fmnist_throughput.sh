@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 kiln=${1:-build/release/tools/kiln}
 out_json=${2:-bench/results/fmnist-throughput.json}
 threads=${KILN_NUM_THREADS:-$(nproc)}
-images=20480
+images=20480  # as bench/fmnist_run.sh trains
+source bench/fmnist_run.sh
 run=$(mktemp -d)
 trap 'rm -rf "$run"' EXIT
 
@@ -25,12 +26,7 @@ run_torch() { env "$@" /usr/bin/python3 bench/peers/fmnist_small_torch.py --imag
 rate_of() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["images_per_second"])' "$1"; }
 better() { python3 -c "import sys; sys.exit(0 if $1 > $2 else 1)"; }
 for round in $(seq "$rounds"); do
-  # --limit-train keeps the first N images, of which --val-fraction is held out: 22756 * 0.9 = 20480 trained.
-  rm -rf "$run/kiln"
-  KILN_NUM_THREADS=$threads "$kiln" train --model fmnist-small --epochs 1 --batch-size 256 --lr 1e-3 \
-    --weight-decay 1e-3 --limit-train 22756 --val-fraction 0.1 --device cpu --out "$run/kiln" >"$run/kiln.log"
-  rate=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["images_per_second"])' \
-    "$run/kiln/log.jsonl")
+  rate=$(kiln_images_per_second "$kiln" "$run/kiln" "$threads")
   kiln_rate=$(python3 -c "print(max($kiln_rate, $rate))")
   blas=$(sed -n 's/^CPU: .*OpenBLAS \(.*\) kernels$/\1/p' "$run/kiln.log")
   # As installed means the caller's environment untouched: an empty OPENBLAS_CORETYPE is not "unset" to OpenBLAS
