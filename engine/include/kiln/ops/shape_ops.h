@@ -20,4 +20,8 @@ inline Tensor permute(const Tensor& x, std::initializer_list<std::int64_t> dims)
   return permute(x, std::span<const std::int64_t>(dims.begin(), dims.size()));
 }
 
+// x[:, :, top:top+height, left:left+width] of an NCHW tensor, as a new contiguous tensor (FCN's alignment of upsampled
+// score maps with skip connections and the input). The window must lie inside x; float32 or float64.
+Tensor crop2d(const Tensor& x, std::int64_t top, std::int64_t left, std::int64_t height, std::int64_t width);
+
 }  // namespace kiln
