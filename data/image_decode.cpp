@@ -14,6 +14,7 @@
 #include <new>
 
 #include "kiln/data/image.h"
+#include "kiln/data/image_bytes.h"
 #include "kiln/error.h"
 
 namespace kiln::data {
@@ -149,17 +150,22 @@ void read_file(const std::string& path, std::vector<std::uint8_t>& bytes) {
   bytes.resize(size);
 }
 
-void decode_into(std::span<const std::uint8_t> bytes, const std::string& name, std::vector<std::max_align_t>& arena,
-                 Image& image) {
+// The byte count as stb_image takes it.
+int checked_size(std::span<const std::uint8_t> bytes, const std::string& name) {
   KILN_CHECK(!bytes.empty(), name, ": empty file, not an image");
   KILN_CHECK(bytes.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max()), name, ": ", bytes.size(),
              " bytes is larger than any image kiln decodes");
+  return static_cast<int>(bytes.size());
+}
+
+void decode_into(std::span<const std::uint8_t> bytes, const std::string& name, std::vector<std::max_align_t>& arena,
+                 Image& image) {
+  const int size = checked_size(bytes, name);
   int width = 0, height = 0, channels_in_file = 0;
   constexpr int rgb = 3;
   DecoderArena decoder_arena(arena);
   const std::unique_ptr<stbi_uc, void (*)(void*)> decoded(
-      stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &width, &height, &channels_in_file, rgb),
-      stbi_image_free);
+      stbi_load_from_memory(bytes.data(), size, &width, &height, &channels_in_file, rgb), stbi_image_free);
   KILN_CHECK(decoded != nullptr, name, ": not a readable JPEG, PNG or BMP image (stb_image: ", stbi_failure_reason(),
              ")");
   image.height = height;
@@ -225,6 +231,22 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name)
   std::vector<std::max_align_t> arena;
   Image image;
   decode_into(bytes, name, arena, image);
+  return image;
+}
+
+ImageBytes decode_image_bytes(const std::string& path) {
+  std::vector<std::uint8_t> bytes;
+  read_file(path, bytes);
+  const int size = checked_size(bytes, path);
+  KILN_CHECK(stbi_is_16_bit_from_memory(bytes.data(), size) == 0, path,
+             ": 16-bit samples; kiln reads this kind of image only with 8-bit samples");
+  int width = 0, height = 0, channels = 0;
+  const std::unique_ptr<stbi_uc, void (*)(void*)> decoded(
+      stbi_load_from_memory(bytes.data(), size, &width, &height, &channels, 0), stbi_image_free);
+  KILN_CHECK(decoded != nullptr, path, ": not a readable JPEG, PNG or BMP image (stb_image: ", stbi_failure_reason(),
+             ")");
+  ImageBytes image{height, width, channels, {}};
+  image.samples.assign(decoded.get(), decoded.get() + std::int64_t{height} * width * channels);
   return image;
 }
 

@@ -8,5 +8,6 @@ cli::Command train_command();  // tools/train.cpp
 cli::Command eval_command();   // tools/eval.cpp
 cli::Command info_command();   // tools/info.cpp
 cli::Command predict_command();  // tools/predict.cpp
+cli::Command make_scenes_command();  // tools/make_scenes.cpp
 
 }  // namespace kiln::tools
