@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "kiln/models/facade_net.h"
+#include "kiln/models/fcn.h"
 #include "kiln/models/fmnist.h"
 #include "kiln/models/roomnet.h"
 #include "kiln/models/vgg.h"
@@ -18,6 +20,10 @@ const std::vector<ModelFamily>& model_families() {
         fmnist_bn_family(),
         roomnet_family(),
         vgg_family(),
+        fcn8s_family(),
+        fcn16s_family(),
+        fcn32s_family(),
+        facade_net_family(),
     };
     std::set<std::string> names;
     for (const ModelFamily& family : all) {

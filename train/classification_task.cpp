@@ -135,8 +135,8 @@ class ClassificationTask : public Task {
 
 const Task& task_for(models::Task kind) {
   static const ClassificationTask classification;
-  KILN_CHECK(kind == models::Task::classification, "the ", models::task_name(kind),
-             " task is not implemented yet");
+  KILN_CHECK(kind == models::Task::classification, "training and evaluating ", models::task_name(kind),
+             " models is not implemented yet (kiln info describes them; docs/segmentation.md says what exists)");
   return classification;
 }
 

@@ -60,7 +60,7 @@ TEST_CASE("family: the facts that used to be name comparisons", "[models]") {
   // Layout kiln: the seed's weights expect [-1, 1]; kiln train computes the training images' statistics.
   CHECK(models::model_input("vgg", {}).weights_normalization == "[-1,1]");
   CHECK(models::model_input("vgg", {}).training_normalization == "computed");
-  CHECK(models::model_list() == "fmnist-small, fmnist-bn, roomnet, vgg");
+  CHECK(models::model_list() == "fmnist-small, fmnist-bn, roomnet, vgg, fcn8s, fcn16s, fcn32s, facade-net");
   CHECK_THROWS_WITH(models::model_family("resnet"), Catch::Contains("fmnist-small, fmnist-bn, roomnet, vgg"));
 }
 

@@ -13,7 +13,8 @@
 using namespace kiln;
 
 TEST_CASE("registry: models by name and options", "[models]") {
-  CHECK(models::model_names() == std::vector<std::string>{"fmnist-small", "fmnist-bn", "roomnet", "vgg"});
+  CHECK(models::model_names() == std::vector<std::string>{"fmnist-small", "fmnist-bn", "roomnet", "vgg", "fcn8s", "fcn16s",
+                                                         "fcn32s", "facade-net"});
   Generator generator(10);
   CHECK(models::make_model("fmnist-small", generator)->parameter_count() == 45458);
   CHECK_THROWS_WITH(models::make_model("fmnist-small", {{"depth", "11"}}, generator),
