@@ -112,73 +112,17 @@ TEST_CASE("cli: kiln train on an image folder with the VGG seed's flags", "[trai
   test::write_colour_classes(folder / "val", 1, 24, 20);
   test::write_text(folder / "train/red/broken.jpg", "truncated");
   const std::string out = (folder / "run").string();
-  const test::Run run = run_kiln({"train",
-                                  "--model",
-                                  "vgg",
-                                  "-d",
-                                  "11",
-                                  "-c11",
-                                  "--channels",
-                                  "4",
-                                  "--classifier-width",
-                                  "8",
-                                  "--pool-grid",
-                                  "1",
-                                  "-i",
-                                  "32",
-                                  "-t",
-                                  (folder / "train").string(),
-                                  "-v",
-                                  (folder / "val").string(),
-                                  "-b",
-                                  "4",
-                                  "-e",
-                                  "1",
-                                  "-es",
-                                  "3",
-                                  "-lr",
-                                  "1e-3",
-                                  "--augment-flip",
-                                  "--reader-threads",
-                                  "2",
-                                  "--device",
-                                  "cpu",
-                                  "--out",
-                                  out});
+  // The VGG seed's spellings: -d, -c11, -i, -t, -v, -b, -e, -es, -lr.
+  const std::vector<std::string> words = {
+      "train", "--model", "vgg", "-d", "11", "--channels", "4", "--classifier-width", "8", "--pool-grid", "1", "-i",
+      "32", "-t", (folder / "train").string(), "-v", (folder / "val").string(), "-b", "4", "-e", "1", "-es", "3",
+      "-lr", "1e-3", "--augment-flip", "--reader-threads", "2", "--device", "cpu", "--out", out};
+  std::vector<std::string> with_conv1x1 = words;
+  with_conv1x1.insert(with_conv1x1.begin() + 5, "-c11");
+  const test::Run run = run_kiln(with_conv1x1);
   CHECK(run.exit_code == 1);
   CHECK_THAT(run.errors, Catch::Contains("conv1x1 (configuration C) needs depth 16"));
-  const test::Run trained = run_kiln({"train",
-                                      "--model",
-                                      "vgg",
-                                      "-d",
-                                      "11",
-                                      "--channels",
-                                      "4",
-                                      "--classifier-width",
-                                      "8",
-                                      "--pool-grid",
-                                      "1",
-                                      "-i",
-                                      "32",
-                                      "-t",
-                                      (folder / "train").string(),
-                                      "-v",
-                                      (folder / "val").string(),
-                                      "-b",
-                                      "4",
-                                      "-e",
-                                      "1",
-                                      "-es",
-                                      "3",
-                                      "-lr",
-                                      "1e-3",
-                                      "--augment-flip",
-                                      "--reader-threads",
-                                      "2",
-                                      "--device",
-                                      "cpu",
-                                      "--out",
-                                      out});
+  const test::Run trained = run_kiln(words);
   INFO(trained.output << trained.errors);
   REQUIRE(trained.exit_code == 0);
   CHECK_THAT(trained.output, Catch::Contains("10 training, 3 validation images"));
