@@ -11,6 +11,19 @@ namespace kiln::train {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+bool is_tiny_imagenet_folder(const std::string& folder) { return fs::exists(fs::path(folder) / "wnids.txt"); }
+
+data::ReaderOptions reader_options(const ReaderSettings& reader) {
+  data::ReaderOptions options;
+  options.threads = reader.threads;
+  options.pin_memory = reader.pin_memory;
+  return options;
+}
+
+}  // namespace
+
 bool is_fashion_mnist_folder(const std::string& folder) {
   const fs::path images = fs::path(folder) / "train-images-idx3-ubyte";
   return fs::exists(images) || fs::exists(images.string() + ".gz");
@@ -37,7 +50,7 @@ TrainingData image_file_data(const TrainConfig& config, const ReaderSettings& re
              "' does not train on image folders (give the Fashion-MNIST folder)");
 
   data::ImageSet train_set, validation_set;
-  if (fs::exists(fs::path(config.data) / "wnids.txt")) {
+  if (is_tiny_imagenet_folder(config.data)) {
     data::TinyImageNet tiny = data::load_tiny_imagenet(config.data);
     train_set = std::move(tiny.train);
     validation_set = std::move(tiny.validation);
@@ -82,13 +95,10 @@ TrainingData image_file_data(const TrainConfig& config, const ReaderSettings& re
   data.input = transform.normalization;
   data.preprocess = to_json(preprocess);
 
-  data::ReaderOptions reader_options;
-  reader_options.threads = reader.threads;
-  reader_options.pin_memory = reader.pin_memory;
   data.train = std::make_unique<data::ImageFileSource>(
-      std::make_shared<const data::ImageDataset>(std::move(train_set), transform), reader_options);
+      std::make_shared<const data::ImageDataset>(std::move(train_set), transform), reader_options(reader));
   data.validation = std::make_unique<data::ImageFileSource>(
-      std::make_shared<const data::ImageDataset>(std::move(validation_set), transform), reader_options);
+      std::make_shared<const data::ImageDataset>(std::move(validation_set), transform), reader_options(reader));
   return data;
 }
 
@@ -115,7 +125,7 @@ EvaluationData evaluation_data(const CheckpointInfo& info, const std::string& fo
     return evaluation;
   }
   data::ImageSet set;
-  if (fs::exists(fs::path(folder) / "wnids.txt")) {
+  if (is_tiny_imagenet_folder(folder)) {
     set = data::load_tiny_imagenet(folder).validation;
     KILN_CHECK(set.classes == info.classes, "data ", folder, ": the checkpoint was trained on other classes than "
                "this Tiny ImageNet's");
@@ -125,11 +135,8 @@ EvaluationData evaluation_data(const CheckpointInfo& info, const std::string& fo
     evaluation.description = "image folder " + folder;
   }
   evaluation.not_images = set.skipped;
-  data::ReaderOptions options;
-  options.threads = reader.threads;
-  options.pin_memory = reader.pin_memory;
   evaluation.source = std::make_unique<data::ImageFileSource>(
-      std::make_shared<const data::ImageDataset>(std::move(set), inference_transform(info)), options);
+      std::make_shared<const data::ImageDataset>(std::move(set), inference_transform(info)), reader_options(reader));
   return evaluation;
 }
 
