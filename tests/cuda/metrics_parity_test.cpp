@@ -42,6 +42,34 @@ TEST_CASE("parity native: accumulate_confusion", "[parity]") {
   check_parity("accumulate_confusion ties and NaNs", confusion_of, {odd, labels_for(5, 3)}, exact);
 }
 
+namespace {
+
+// Per-pixel logits against labels with the ignore label at every fifth pixel.
+Tensor pixel_confusion_of(const std::vector<Tensor>& in) {
+  Tensor confusion = Tensor::full({in[0].size(1), in[0].size(1)}, 1.0, DType::i32, in[0].device());
+  accumulate_confusion(confusion, in[0], in[1], 255);
+  return confusion.to(DType::f32);
+}
+
+Tensor pixel_labels_for(const Shape& shape, std::int64_t classes) {
+  std::vector<std::int32_t> labels(static_cast<std::size_t>(shape_numel(shape)));
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    labels[i] = i % 5 == 4 ? 255 : static_cast<std::int32_t>(i * 7 % static_cast<std::size_t>(classes));
+  }
+  return Tensor::from_vector(labels, shape);
+}
+
+}  // namespace
+
+TEST_CASE("parity native: accumulate_confusion per pixel with the ignore label", "[parity]") {
+  const ParityOptions exact{0, 0};
+  check_parity("accumulate_confusion [2, 5, 3, 7]", pixel_confusion_of,
+               {parity_input({2, 5, 3, 7}, 72), pixel_labels_for({2, 3, 7}, 5)}, exact);
+  // More positions than the counting grid's threads, so that each thread counts several.
+  check_parity("accumulate_confusion [2, 3, 200, 200]", pixel_confusion_of,
+               {parity_input({2, 3, 200, 200}, 73), pixel_labels_for({2, 200, 200}, 3)}, exact);
+}
+
 TEST_CASE("parity native: accumulate_confusion reports a bad label at the next read from the device", "[parity]") {
   const Device cuda = Device::cuda(0);
   Tensor confusion = Tensor::zeros({3, 3}, DType::i32, cuda);

@@ -43,6 +43,21 @@ TEST_CASE("forward: accumulate_confusion predicts the first largest logit; a NaN
   CHECK(counts(confusion) == std::vector<std::int32_t>{1, 1, 0, 1, 0, 1, 1, 0, 0});
 }
 
+TEST_CASE("forward: accumulate_confusion counts every pixel of [N, C, H, W] and skips the ignore label", "[forward]") {
+  Tensor confusion = Tensor::zeros({2, 2}, DType::i32);
+  // Two images of 1x3 pixels; image 0 predicts 0, 1, 1 and image 1 predicts 1, 0, 0.
+  const Tensor logits = Tensor::from_vector(std::vector<float>{5, 0, 0, 0, 1, 2, 0, 3, 3, 1, -1, -1}, {2, 2, 1, 3});
+  const Tensor labels = Tensor::from_vector(std::vector<std::int32_t>{0, 255, 1, 1, 0, 255}, {2, 1, 3});
+  accumulate_confusion(confusion, logits, labels, 255);
+  // Counted: (0 -> 0), (1 -> 1), (1 -> 1), (0 -> 0).
+  CHECK(counts(confusion) == std::vector<std::int32_t>{2, 0, 0, 2});
+  // Without the ignore label, 255 is a bad label naming its pixel.
+  CHECK_THROWS_WITH(accumulate_confusion(confusion, logits, labels),
+                    Catch::Contains("label 255 at [0, 0, 1] of labels [2, 1, 3] is outside [0, 2)"));
+  CHECK_THROWS_WITH(accumulate_confusion(confusion, logits, labels_of({0, 1})),
+                    Catch::Contains("labels must be int32 [2, 1, 3]"));
+}
+
 TEST_CASE("forward: accumulate_confusion rejects bad labels naming the row, and bad shapes", "[forward]") {
   Tensor confusion = Tensor::zeros({3, 3}, DType::i32);
   const Tensor logits = Tensor::zeros({4, 3});
