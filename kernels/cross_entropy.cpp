@@ -40,8 +40,8 @@ double log_sum_exp(Scores<T> scores, std::int64_t classes) {
 }  // namespace
 
 template <class T>
-double cross_entropy_loss_sum(const T* logits, const std::int32_t* targets, std::int64_t outer, std::int64_t classes,
-                              std::int64_t inner, std::int32_t ignore_index) {
+double cross_entropy_loss_sum(const T* logits, const std::int32_t* targets, const float* weights, std::int64_t outer,
+                              std::int64_t classes, std::int64_t inner, std::int32_t ignore_index) {
   // Partial sums over fixed blocks of positions, added in block order: the same result for any thread count.
   const std::int64_t positions = outer * inner, block = positions_per_task(classes);
   const std::int64_t blocks = (positions + block - 1) / block;
@@ -54,7 +54,8 @@ double cross_entropy_loss_sum(const T* logits, const std::int32_t* targets, std:
         const std::int32_t target = targets[position];
         if (target == ignore_index) continue;
         const Scores<T> scores = scores_at(logits, position, classes, inner);
-        total += log_sum_exp(scores, classes) - scores[target];
+        const double term = log_sum_exp(scores, classes) - scores[target];
+        total += weights == nullptr ? term : weights[target] * term;
       }
       partial[b] = total;
     }
@@ -65,8 +66,9 @@ double cross_entropy_loss_sum(const T* logits, const std::int32_t* targets, std:
 }
 
 template <class T>
-void cross_entropy_backward(const T* logits, const std::int32_t* targets, T* dlogits, std::int64_t outer,
-                            std::int64_t classes, std::int64_t inner, std::int32_t ignore_index, double scale) {
+void cross_entropy_backward(const T* logits, const std::int32_t* targets, const float* weights, T* dlogits,
+                            std::int64_t outer, std::int64_t classes, std::int64_t inner, std::int32_t ignore_index,
+                            double scale) {
   parallel_for(0, outer * inner, positions_per_task(classes), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t position = begin; position < end; ++position) {
       const Scores<T> scores = scores_at(logits, position, classes, inner);
@@ -77,19 +79,20 @@ void cross_entropy_backward(const T* logits, const std::int32_t* targets, T* dlo
         continue;
       }
       const double lse = log_sum_exp(scores, classes);
+      const double factor = weights == nullptr ? scale : scale * weights[target];
       for (std::int64_t c = 0; c < classes; ++c) {
         const double softmax = std::exp(static_cast<double>(scores[c]) - lse);
-        gradient[c * inner] = static_cast<T>((softmax - (c == target ? 1.0 : 0.0)) * scale);
+        gradient[c * inner] = static_cast<T>((softmax - (c == target ? 1.0 : 0.0)) * factor);
       }
     }
   });
 }
 
-#define KILN_INSTANTIATE(T)                                                                                     \
-  template double cross_entropy_loss_sum<T>(const T*, const std::int32_t*, std::int64_t, std::int64_t,        \
-                                            std::int64_t, std::int32_t);                                      \
-  template void cross_entropy_backward<T>(const T*, const std::int32_t*, T*, std::int64_t, std::int64_t,       \
-                                          std::int64_t, std::int32_t, double);
+#define KILN_INSTANTIATE(T)                                                                                        \
+  template double cross_entropy_loss_sum<T>(const T*, const std::int32_t*, const float*, std::int64_t,             \
+                                            std::int64_t, std::int64_t, std::int32_t);                             \
+  template void cross_entropy_backward<T>(const T*, const std::int32_t*, const float*, T*, std::int64_t,           \
+                                          std::int64_t, std::int64_t, std::int32_t, double);
 KILN_INSTANTIATE(float)
 KILN_INSTANTIATE(double)
 #undef KILN_INSTANTIATE

@@ -24,12 +24,13 @@ __device__ float log_sum_exp(const float* scores, std::int64_t classes, std::int
   return largest + logf(total);
 }
 
-// Grid-stride over positions: each block writes the sum of its loss terms, how many targets count and the first
-// position of an invalid target (`positions` when none).
-__global__ void cross_entropy_partials_kernel(const float* logits, const std::int32_t* targets, std::int64_t positions,
-                                              std::int64_t classes, std::int64_t inner, std::int32_t ignore_index,
-                                              float* loss_partials, std::int32_t* count_partials) {
-  float loss = 0.0f;
+// Grid-stride over positions: each block writes the sum of its (weighted) loss terms, the sum of their weights, how
+// many targets count and the first position of an invalid target (`positions` when none).
+__global__ void cross_entropy_partials_kernel(const float* logits, const std::int32_t* targets, const float* weights,
+                                              std::int64_t positions, std::int64_t classes, std::int64_t inner,
+                                              std::int32_t ignore_index, float* loss_partials, float* weight_partials,
+                                              std::int32_t* count_partials) {
+  float loss = 0.0f, weight_sum = 0.0f;
   std::int32_t counted = 0;
   auto first_invalid = static_cast<std::int32_t>(positions);
   KILN_GRID_STRIDE_LOOP(position, positions) {
@@ -40,89 +41,108 @@ __global__ void cross_entropy_partials_kernel(const float* logits, const std::in
       continue;
     }
     const float* scores = logits + scores_offset(position, classes, inner);
-    loss += log_sum_exp(scores, classes, inner) - scores[target * inner];
+    const float term = log_sum_exp(scores, classes, inner) - scores[target * inner];
+    if (weights == nullptr) {
+      loss += term;
+    } else {
+      loss += weights[target] * term;
+      weight_sum += weights[target];
+    }
     ++counted;
   }
   loss = block_sum(loss);
+  weight_sum = block_sum(weight_sum);
   counted = block_sum(counted);
   first_invalid = block_min(first_invalid);
   if (threadIdx.x == 0) {
     loss_partials[blockIdx.x] = loss;
+    weight_partials[blockIdx.x] = weight_sum;
     count_partials[2 * blockIdx.x] = counted;
     count_partials[2 * blockIdx.x + 1] = first_invalid;
   }
 }
 
-// One block: threads stride over the partials, block_sum adds them; thread 0 writes the mean and the count, and
-// reports the first invalid target.
-__global__ void cross_entropy_final_kernel(const float* loss_partials, const std::int32_t* count_partials,
-                                           unsigned blocks, const std::int32_t* targets, std::int32_t positions,
-                                           float* loss, std::int32_t* counted_out, IndexCheck check,
+// One block: threads stride over the partials, block_sum adds them; thread 0 writes the mean, the count and (with
+// weights) the weight sum, and reports the first invalid target.
+__global__ void cross_entropy_final_kernel(const float* loss_partials, const float* weight_partials,
+                                           const std::int32_t* count_partials, unsigned blocks, bool weighted,
+                                           const std::int32_t* targets, std::int32_t positions, float* loss,
+                                           std::int32_t* counted_out, float* weight_sum_out, IndexCheck check,
                                            IndexCheckFailure* failure) {
-  float total = 0.0f;
+  float total = 0.0f, weight_sum = 0.0f;
   std::int32_t counted = 0, first_invalid = positions;
   for (unsigned b = threadIdx.x; b < blocks; b += blockDim.x) {
     total += loss_partials[b];
+    weight_sum += weight_partials[b];
     counted += count_partials[2 * b];
     first_invalid = count_partials[2 * b + 1] < first_invalid ? count_partials[2 * b + 1] : first_invalid;
   }
   total = block_sum(total);
+  weight_sum = block_sum(weight_sum);
   counted = block_sum(counted);
   first_invalid = block_min(first_invalid);
   if (threadIdx.x == 0) {
-    *loss = counted > 0 ? total / static_cast<float>(counted) : 0.0f;
+    const float denominator = weighted ? weight_sum : static_cast<float>(counted);
+    *loss = denominator > 0.0f ? total / denominator : 0.0f;
     *counted_out = counted;
+    if (weighted) *weight_sum_out = weight_sum;
     if (first_invalid < positions) report_index_failure(failure, check, first_invalid, targets[first_invalid]);
   }
 }
 
 // Grid-stride over positions: each thread writes all class gradients of its position.
-__global__ void cross_entropy_backward_kernel(const float* logits, const std::int32_t* targets, float* dlogits,
-                                              std::int64_t positions, std::int64_t classes, std::int64_t inner,
-                                              std::int32_t ignore_index, const float* grad,
-                                              const std::int32_t* counted) {
-  // The mean's factor, grad / counted, in double and rounded once.
-  const float scale =
-      *counted > 0 ? static_cast<float>(static_cast<double>(*grad) * (1.0 / static_cast<double>(*counted))) : 0.0f;
+__global__ void cross_entropy_backward_kernel(const float* logits, const std::int32_t* targets, const float* weights,
+                                              float* dlogits, std::int64_t positions, std::int64_t classes,
+                                              std::int64_t inner, std::int32_t ignore_index, const float* grad,
+                                              const std::int32_t* counted, const float* weight_sum) {
+  // The mean's factor, grad / denominator, in double; unweighted it is rounded once here, weighted once per position
+  // after the target's weight.
+  const double denominator = weights == nullptr ? static_cast<double>(*counted) : static_cast<double>(*weight_sum);
+  const double mean_scale = denominator > 0.0 ? static_cast<double>(*grad) * (1.0 / denominator) : 0.0;
+  const auto scale = static_cast<float>(mean_scale);
   KILN_GRID_STRIDE_LOOP(position, positions) {
     const std::int64_t offset = scores_offset(position, classes, inner);
     const float* scores = logits + offset;
     float* gradient = dlogits + offset;
     const std::int32_t target = targets[position];
-    if (target == ignore_index) {
+    // An invalid target (reported by the forward) is left out, as in the loss.
+    if (target == ignore_index || target < 0 || target >= classes) {
       for (std::int64_t c = 0; c < classes; ++c) gradient[c * inner] = 0.0f;
       continue;
     }
+    const float factor = weights == nullptr ? scale : static_cast<float>(mean_scale * weights[target]);
     const float lse = log_sum_exp(scores, classes, inner);
     for (std::int64_t c = 0; c < classes; ++c) {
-      gradient[c * inner] = (expf(scores[c * inner] - lse) - (c == target ? 1.0f : 0.0f)) * scale;
+      gradient[c * inner] = (expf(scores[c * inner] - lse) - (c == target ? 1.0f : 0.0f)) * factor;
     }
   }
 }
 
 }  // namespace
 
-void cross_entropy_loss(const float* logits, const std::int32_t* targets, float* loss, std::int32_t* counted,
-                        std::int64_t outer, std::int64_t classes, std::int64_t inner, std::int32_t ignore_index,
-                        const IndexCheck& check, IndexCheckFailure* failure, float* loss_partials,
-                        std::int32_t* count_partials) {
+void cross_entropy_loss(const float* logits, const std::int32_t* targets, const float* weights, float* loss,
+                        std::int32_t* counted, float* weight_sum, std::int64_t outer, std::int64_t classes,
+                        std::int64_t inner, std::int32_t ignore_index, const IndexCheck& check,
+                        IndexCheckFailure* failure, float* loss_partials, std::int32_t* count_partials) {
   const std::int64_t positions = outer * inner;
   // Functions of the shape only, so the summation order (and the result) is too.
   const unsigned threads = reduction_threads(positions);
   const auto blocks =
       static_cast<unsigned>(std::clamp<std::int64_t>((positions + threads - 1) / threads, 1, cross_entropy_partials));
-  KILN_LAUNCH(cross_entropy_partials_kernel, dim3(blocks), dim3(threads), 0, nullptr, logits, targets, positions,
-              classes, inner, ignore_index, loss_partials, count_partials);
+  float* weight_partials = loss_partials + cross_entropy_partials;
+  KILN_LAUNCH(cross_entropy_partials_kernel, dim3(blocks), dim3(threads), 0, nullptr, logits, targets, weights,
+              positions, classes, inner, ignore_index, loss_partials, weight_partials, count_partials);
   KILN_LAUNCH(cross_entropy_final_kernel, dim3(1), dim3(reduction_threads(blocks)), 0, nullptr, loss_partials,
-              count_partials, blocks, targets, static_cast<std::int32_t>(positions), loss, counted, check, failure);
+              weight_partials, count_partials, blocks, weights != nullptr, targets,
+              static_cast<std::int32_t>(positions), loss, counted, weight_sum, check, failure);
 }
 
-void cross_entropy_backward(const float* logits, const std::int32_t* targets, float* dlogits, std::int64_t outer,
-                            std::int64_t classes, std::int64_t inner, std::int32_t ignore_index, const float* grad,
-                            const std::int32_t* counted) {
+void cross_entropy_backward(const float* logits, const std::int32_t* targets, const float* weights, float* dlogits,
+                            std::int64_t outer, std::int64_t classes, std::int64_t inner, std::int32_t ignore_index,
+                            const float* grad, const std::int32_t* counted, const float* weight_sum) {
   const std::int64_t positions = outer * inner;
   KILN_LAUNCH(cross_entropy_backward_kernel, grid_for(positions), dim3(threads_per_block), 0, nullptr, logits, targets,
-              dlogits, positions, classes, inner, ignore_index, grad, counted);
+              weights, dlogits, positions, classes, inner, ignore_index, grad, counted, weight_sum);
 }
 
 }  // namespace kiln::kernels::cuda

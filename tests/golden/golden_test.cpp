@@ -144,6 +144,13 @@ TEST_CASE("golden: cross_entropy against PyTorch", "[golden]") {
       return cross_entropy(in[0], golden.file.at("targets"), golden.option("ignore_index").get<std::int32_t>());
     });
   }
+  // F.cross_entropy(..., weight=w): one class weighted 0, and per pixel with ignored pixels.
+  for (const std::string name : {"cross_entropy_weighted", "cross_entropy_weighted_pixels"}) {
+    check_case(name, {"logits"}, [](const GoldenCase& golden, const std::vector<Tensor>& in) {
+      return cross_entropy(in[0], golden.file.at("targets"), ClassWeights(golden.file.at("weight")),
+                           golden.option("ignore_index").get<std::int32_t>());
+    });
+  }
 }
 
 namespace {

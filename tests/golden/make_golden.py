@@ -111,6 +111,23 @@ def cross_entropy_cases():
                dict(logits=logits), dict(targets=targets), ignore_index=255)
 
 
+def weighted_cross_entropy_cases():
+    """Added after the first cases were committed: seeds its own generator, so the earlier files stay as they are."""
+    torch.manual_seed(20261202)
+    weight = torch.rand(7) * 1.8 + 0.2
+    weight[3] = 0.0  # a class that counts for nothing
+    logits, targets = leaf(6, 7, low=-3, high=3), torch.tensor([3, 0, 6, 2, 3, 5], dtype=torch.int32)
+    with_grads("cross_entropy_weighted", lambda logits: F.cross_entropy(logits, targets.long(), weight=weight),
+               dict(logits=logits), dict(targets=targets, weight=weight), ignore_index=-100)
+    weight = torch.rand(4) * 1.8 + 0.2
+    logits, targets = leaf(2, 4, 3, 5, low=-3, high=3), torch.randint(0, 4, (2, 3, 5), dtype=torch.int32)
+    targets[0, 1, :] = 255
+    targets[1, 2, 3] = 255
+    with_grads("cross_entropy_weighted_pixels",
+               lambda logits: F.cross_entropy(logits, targets.long(), weight=weight, ignore_index=255),
+               dict(logits=logits), dict(targets=targets, weight=weight), ignore_index=255)
+
+
 def optimizer_cases():
     for name, make, options in (
         ("adam", lambda p: torch.optim.Adam(p, lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-3),
@@ -138,4 +155,5 @@ if __name__ == "__main__":
     resize_cases()
     cross_entropy_cases()
     optimizer_cases()
+    weighted_cross_entropy_cases()
     print("wrote", len(os.listdir(OUT)), "golden files to", OUT)
