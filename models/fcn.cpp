@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <utility>
 
 #include "kiln/models/vgg.h"
 #include "kiln/nn/layers.h"
 #include "kiln/nn/sequential.h"
+#include "kiln/safetensors.h"
 
 namespace kiln::models {
 
@@ -93,6 +95,9 @@ const std::vector<ModelOptionSpec>& FcnOptions::specs() {
        "reference: score layers on the skips; tutorial: seed 003's, upsampling "
        "to the skips' channels"},
       {"skip_scaling", "true|false", "false", "the reference's pool4 x 0.01 and pool3 x 0.0001"},
+      {"input_padding", "N", std::to_string(d.input_padding),
+       "conv1_1's padding: 100 lets the crops fit any input size; 1 is plain VGG-16 (fc7 1x1 at 224 px), "
+       "for checking the encoder, and misaligns the crops"},
   };
   return specs;
 }
@@ -109,6 +114,7 @@ FcnOptions FcnOptions::from(std::int64_t stride, const ModelOptions& options) {
   parsed.dropout = reader.number("dropout", 0, 0.99);
   parsed.decoder = reader.choice("decoder", {"reference", "tutorial"});
   parsed.skip_scaling = reader.boolean("skip_scaling");
+  parsed.input_padding = reader.integer("input_padding", 0, 1 << 10);
   KILN_CHECK(parsed.fc_width() > 0, "model ", model_name(stride),
              ": fc6's width 4096 x channels / 64 is 0 at channels ", parsed.channels, " (give classifier_width)");
   return parsed;
@@ -126,13 +132,13 @@ std::vector<FcnStep> fcn_plan(const FcnOptions& options) {
     if (layer.name.rfind("features.", 0) != 0) continue;
     switch (layer.kind) {
       case VggLayer::Kind::conv:
-        // conv1_1's padding of 100 leaves room for fc6's 7x7 window and the crops at any input size.
+        // conv1_1's padding (the reference's 100) leaves room for fc6's 7x7 window and the crops at any input size.
         plan.push_back({.kind = Kind::conv,
                         .name = layer.name,
                         .in = layer.in,
                         .out = layer.out,
                         .kernel = layer.kernel,
-                        .padding = plan.empty() ? 100 : layer.padding});
+                        .padding = plan.empty() ? options.input_padding : layer.padding});
         channels = layer.out;
         break;
       case VggLayer::Kind::relu:
@@ -219,7 +225,9 @@ std::vector<FcnStep> fcn_plan(const FcnOptions& options) {
 }
 
 Fcn::Fcn(const FcnOptions& options, Generator& generator)
-    : dropout_generator(generator.below(std::uint64_t(1) << 62)), plan_(fcn_plan(options)) {
+    : dropout_generator(generator.below(std::uint64_t(1) << 62)),
+      plan_(fcn_plan(options)),
+      encoder_steps_(static_cast<std::size_t>(step_index(plan_, "drop7")) + 1) {
   register_generator("dropout", dropout_generator);
   auto features = register_module("features", std::make_shared<nn::Sequential>());
   for (const FcnStep& step : plan_) {
@@ -273,14 +281,18 @@ Fcn::Fcn(const FcnOptions& options, Generator& generator)
   }
 }
 
-Tensor Fcn::forward(const Tensor& images) {
+Tensor Fcn::forward(const Tensor& images) { return run(images, plan_.size()); }
+
+Tensor Fcn::encode(const Tensor& images) { return run(images, encoder_steps_); }
+
+Tensor Fcn::run(const Tensor& images, std::size_t steps) {
   KILN_CHECK(images.dim() == 4 && images.size(1) == 3, "FCN: expected images [N, 3, H, W], got ", describe(images));
-  std::vector<Tensor> kept(plan_.size());
+  std::vector<Tensor> kept(steps);
   const auto value = [&](std::int64_t index, const Tensor& previous) {
     return index == -1 ? previous : index == -2 ? images : kept[static_cast<std::size_t>(index)];
   };
   Tensor x = images;
-  for (std::size_t i = 0; i < plan_.size(); ++i) {
+  for (std::size_t i = 0; i < steps; ++i) {
     const FcnStep& step = plan_[i];
     const Tensor input = value(inputs_[i], x);
     switch (step.kind) {
@@ -370,6 +382,36 @@ LayerTable fcn_layer_table(const FcnOptions& options) {
   return table;
 }
 
+void load_fcn_encoder(nn::Module& model, const std::string& path) {
+  const SafetensorsFile file = load_safetensors(path);
+  std::vector<std::pair<Tensor, Tensor>> copies;  // (parameter, stored), all checked before any is copied
+  for (const nn::NamedParameter& parameter : model.named_parameters()) {
+    const std::string& name = parameter.name;
+    const Shape& shape = parameter.tensor.shape();
+    std::string source = name;
+    Shape expected = shape;
+    if (name.starts_with("fc6.") || name.starts_with("fc7.")) {
+      // torchvision's fully connected fc6 and fc7 read the flattened map: weights [out, in x kernel x kernel].
+      source = (name[2] == '6' ? "classifier.0" : "classifier.3") + name.substr(3);
+      if (shape.size() == 4) expected = {shape[0], shape[1] * shape[2] * shape[3]};
+    } else if (!name.starts_with("features.")) {
+      continue;  // the decoder keeps its initialisation
+    }
+    const bool unloadable = std::find(file.skipped.begin(), file.skipped.end(), source) != file.skipped.end();
+    KILN_CHECK(!unloadable, path, ": tensor '", source, "' has a dtype kiln cannot load (float32 or float64 expected)");
+    KILN_CHECK(file.contains(source), path, ": missing tensor '", source, "' (", name, " needs ", shape_str(expected),
+               ")");
+    const Tensor& stored = file.at(source);
+    KILN_CHECK(stored.shape() == expected, path, ": tensor '", source, "' has shape ", shape_str(stored.shape()), ", ",
+               name, " needs ", shape_str(expected), " (the model's channels and classifier_width must fit the file)");
+    copies.emplace_back(parameter.tensor, stored);
+  }
+  // 26 convolution tensors and fc6's and fc7's four: anything else is not an FCN encoder.
+  KILN_CHECK(copies.size() == 30, "load_fcn_encoder: the model is not an FCN (", copies.size(),
+             " encoder tensors instead of 30)");
+  for (auto& [parameter, stored] : copies) parameter.copy_from(stored.to(parameter.dtype()).reshape(parameter.shape()));
+}
+
 namespace {
 
 ModelFamily fcn_family(std::int64_t stride, const std::string& summary) {
@@ -387,7 +429,8 @@ ModelFamily fcn_family(std::int64_t stride, const std::string& summary) {
             input.training_normalization = input.weights_normalization = "imagenet";
             return input;
           },
-          {}};
+          {},
+          load_fcn_encoder};
 }
 
 }  // namespace

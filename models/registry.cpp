@@ -80,4 +80,17 @@ std::vector<std::string> default_class_names(const std::string& name, const Mode
   return names;
 }
 
+void load_encoder_weights(const std::string& name, nn::Module& model, const std::string& path) {
+  const ModelFamily& family = model_family(name);
+  if (!family.load_encoder) {
+    std::string loaders;
+    for (const ModelFamily& other : model_families()) {
+      if (other.load_encoder) loaders.append(loaders.empty() ? "" : ", ").append(other.name);
+    }
+    fail("model '", name, "' has no pretrained encoder that --encoder-weights could load (", path,
+         "); models with one: ", loaders);
+  }
+  family.load_encoder(model, path);
+}
+
 }  // namespace kiln::models

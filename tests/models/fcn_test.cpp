@@ -121,7 +121,20 @@ TEST_CASE("fcn: the layer table follows the built model, parameters and output s
   CHECK(table.input == Shape{3, 500, 500});
   CHECK(table.rows.front().operation == "conv 3x3 3->64 pad 100");
   CHECK(table.rows.back().operation == "crop at 31 to the input");
+  // conv1_1's padding: more than the reference's still fits the crops; plain VGG's 1 leaves the output too small.
+  const ModelOptions padded = narrow({{"input_padding", "120"}, {"image_size", "45"}});
+  const LayerTable padded_table = describe_model("fcn8s", padded);
+  CHECK(padded_table.rows.front().operation == "conv 3x3 3->2 pad 120");
+  CHECK(padded_table.rows.back().output == Shape{3, 45, 45});
   Generator generator(2);
+  const std::shared_ptr<nn::Module> padded_model = make_model("fcn8s", padded, generator);
+  CHECK(padded_table.parameters() == padded_model->parameter_count());
+  {
+    NoGradGuard no_grad;
+    CHECK(padded_model->forward(Tensor::zeros({1, 3, 45, 45})).shape() == Shape{1, 3, 45, 45});
+  }
+  CHECK_THROWS_WITH(describe_model("fcn8s", {{"input_padding", "1"}, {"image_size", "224"}}),
+                    Catch::Contains("score crops a 224x224 window at 31 from a 88x88 map"));
   CHECK(describe_model("facade-net", {{"classes", "7"}}).parameters() ==
         make_model("facade-net", {{"classes", "7"}}, generator)->parameter_count());
 }

@@ -1,8 +1,9 @@
 #pragma once
 // A model family: the one home of what kiln knows about a kind of model: its name, its options (which the command
 // line's model flags and every model list in help texts are generated from), its task, its input format and
-// preprocessing, its default class names, its builder and its layer table. The tools, the trainer and checkpoints ask
-// the family; nothing outside models/ compares a model's name. Families are listed in registry.cpp.
+// preprocessing, its default class names, its builder, its layer table and the pretrained encoder it loads, if any. The
+// tools, the trainer and checkpoints ask the family; nothing outside models/ compares a model's name. Families are
+// listed in registry.cpp.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,6 +45,9 @@ struct ModelFamily {
   std::function<InputFormat(const ModelOptions&)> input;
   // The class names the family is known to be trained with (RoomNet's six rooms); empty: numbered "0", "1", ...
   std::function<std::vector<std::string>(const ModelOptions&)> class_names;
+  // Loads pretrained encoder weights (FCN: torchvision's VGG-16) from the file at `path` into a model the family built,
+  // throwing kiln::Error naming the file and the tensor on a mismatch; empty for families without such an encoder.
+  std::function<void(nn::Module&, const std::string& path)> load_encoder = {};
 };
 
 }  // namespace kiln::models

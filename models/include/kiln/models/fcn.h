@@ -4,11 +4,12 @@
 // score layers on fc7, pool4 and pool3, bias-free transposed convolutions initialised to bilinear interpolation (32s:
 // 64x64/32; 16s: 4x4/2, 32x32/16; 8s: 4x4/2, 4x4/2, 16x16/8), and crops at the reference offsets (score_pool4 at 5,
 // score_pool3 at 9; the output at 19, 27, 31 for 32s, 16s, 8s), so that any input size gives scores of that size. The
-// encoder keeps torchvision's names (features.N) so that its VGG-16 state dict loads by name.
+// encoder keeps torchvision's names (features.N) so that its VGG-16 state dict loads by name (load_fcn_encoder).
 //
 // Decoder "tutorial" (seed 003): no score layers on the skips; each skip's transposed convolution outputs the tap's
 // channels and the tap itself is added, the last one outputs the classes; its kernels are N(0, 0.01) with biases.
 // 134,489,759 parameters at 21 classes (reference decoder, full width).
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,6 +29,9 @@ struct FcnOptions {
   double dropout = 0.5;
   std::string decoder = "reference";  // or "tutorial"
   bool skip_scaling = false;          // the reference's pool4 x 0.01 and pool3 x 0.0001 before their use
+  // conv1_1's padding. The reference's 100 makes the crops fit at any input size; 1 is plain VGG-16 (fc7's map is 1x1
+  // at 224 px, as torchvision's classifier sees it), for checking the encoder: the crops then do not line up.
+  std::int64_t input_padding = 100;
 
   static const std::vector<ModelOptionSpec>& specs();  // shared by the three variants
   static FcnOptions from(std::int64_t stride, const ModelOptions& options);
@@ -59,12 +63,17 @@ class Fcn : public nn::Module {
  public:
   Fcn(const FcnOptions& options, Generator& generator);
   Tensor forward(const Tensor& images) override;  // [N, 3, H, W] -> [N, classes, H, W] scores
+  // The encoder alone: fc7's activation after its ReLU and dropout, [N, fc_width, h, w].
+  Tensor encode(const Tensor& images);
 
   Generator dropout_generator;  // registered as "dropout", seeded from the
                                 // construction generator
 
  private:
+  Tensor run(const Tensor& images, std::size_t steps);  // the plan's first `steps` steps
+
   std::vector<FcnStep> plan_;
+  std::size_t encoder_steps_;         // the steps up to drop7, which encode runs
   std::vector<nn::Module*> modules_;  // per step; null for crop, add and scale
   std::vector<std::int64_t> inputs_,
       others_;              // step indices; -1: the previous step, -2: the image
@@ -72,6 +81,14 @@ class Fcn : public nn::Module {
 };
 
 LayerTable fcn_layer_table(const FcnOptions& options);
+
+// Loads a torchvision VGG-16 state dict (no batch norm) stored as safetensors into an FCN's encoder, as the FCN paper
+// converts it: features.N.* by name, classifier.0.* reshaped into fc6 (a 7x7 convolution: [W, 25088] becomes
+// [W, 512, 7, 7]) and classifier.3.* into fc7 (1x1). classifier.6.* (the 1000 ImageNet classes) and any other tensor
+// are ignored; the decoder keeps its initialisation. float32 or float64 tensors (the safetensors reader skips F16 and
+// BF16). All-or-nothing: a missing tensor, one of another dtype, or a shape that does not match the model's widths
+// (channels, classifier_width) throws kiln::Error naming `path`, the tensor and the shapes before anything is copied.
+void load_fcn_encoder(nn::Module& model, const std::string& path);
 
 // RGB at image_size, ImageNet normalisation for training and for foreign (torchvision VGG-16) weights.
 ModelFamily fcn8s_family();

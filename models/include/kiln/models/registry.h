@@ -34,4 +34,9 @@ InputFormat model_input(const std::string& name, const ModelOptions& options);
 // The family's class names for the options, else "0", "1", ... for its "classes" option.
 std::vector<std::string> default_class_names(const std::string& name, const ModelOptions& options);
 
+// Loads the pretrained encoder weights in `path` into `model`, built by the family `name` (FCN: a torchvision VGG-16
+// state dict, kiln --encoder-weights). Throws kiln::Error when the family has no such encoder, or naming the file and
+// the tensor when one is missing or mis-shaped.
+void load_encoder_weights(const std::string& name, nn::Module& model, const std::string& path);
+
 }  // namespace kiln::models
