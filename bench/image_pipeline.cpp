@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "kiln/data/async_reader.h"
+#include "kiln/data/image_dataset.h"
 
 namespace fs = std::filesystem;
 

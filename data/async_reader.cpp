@@ -14,8 +14,8 @@ namespace {
 
 constexpr std::size_t labels_alignment = 64;
 
-std::size_t images_bytes(const ImageDataset& dataset, std::int64_t rows) {
-  const std::size_t bytes = static_cast<std::size_t>(rows * dataset.image_elements()) * sizeof(float);
+std::size_t images_bytes(const ItemLoader& dataset, std::int64_t rows) {
+  const std::size_t bytes = static_cast<std::size_t>(rows * image_row_elements(dataset)) * sizeof(float);
   return (bytes + labels_alignment - 1) / labels_alignment * labels_alignment;
 }
 
@@ -46,7 +46,7 @@ std::vector<std::int64_t> shuffled_order(std::int64_t count, std::uint64_t seed,
   return permutation(count, generator);
 }
 
-AsyncImageReader::AsyncImageReader(std::shared_ptr<const ImageDataset> dataset, ReaderOptions options)
+AsyncImageReader::AsyncImageReader(std::shared_ptr<const ItemLoader> dataset, ReaderOptions options)
     : dataset_(std::move(dataset)), options_(std::move(options)) {
   KILN_CHECK(dataset_ != nullptr, "AsyncImageReader: no dataset");
   KILN_CHECK(options_.threads > 0, "AsyncImageReader: needs at least one decoder thread, got ", options_.threads);
@@ -135,7 +135,8 @@ std::optional<Batch> AsyncImageReader::next() {
 }
 
 std::shared_ptr<Storage> AsyncImageReader::acquire_buffer(std::int64_t rows) {
-  const std::size_t bytes = images_bytes(*dataset_, rows) + static_cast<std::size_t>(rows) * sizeof(std::int32_t);
+  const std::size_t bytes = images_bytes(*dataset_, rows) +
+                            static_cast<std::size_t>(rows * target_row_elements(*dataset_)) * sizeof(std::int32_t);
   // Free buffers too small for this batch size are dropped; the batch size only changes between epochs.
   std::erase_if(buffers_, [&](const std::shared_ptr<Storage>& buffer) {
     return buffer.use_count() == 1 && buffer->bytes() < bytes;
@@ -209,7 +210,8 @@ AsyncImageReader::Result AsyncImageReader::decode_batch(const EpochPlan& plan, s
     // One image at a time, so that an abandoned epoch stops its decoders within an image.
     for (std::int64_t position = first; position < last && generation_ == generation; ++position) {
       rows += dataset_->load_into({plan.order.data() + position, 1}, plan.augment_epoch,
-                                  images + rows * dataset_->image_elements(), labels + rows, skipped, scratch,
+                                  images + rows * image_row_elements(*dataset_),
+                                  labels + rows * target_row_elements(*dataset_), skipped, scratch,
                                   options_.skip_unreadable);
     }
     for (const SkippedFile& file : record_skipped(skipped)) options_.on_skipped(file);
@@ -217,9 +219,11 @@ AsyncImageReader::Result AsyncImageReader::decode_batch(const EpochPlan& plan, s
     result.error = std::current_exception();
   }
   if (!result.error) {
-    const ImageTransform& transform = dataset_->transform();
-    result.batch.images = view(buffer, 0, {rows, 3, transform.height, transform.width}, DType::f32);
-    result.batch.labels = view(buffer, images_bytes(*dataset_, plan.batch_size), {rows}, DType::i32);
+    Shape images_shape = dataset_->image_shape(), labels_shape = dataset_->target_shape();
+    images_shape.insert(images_shape.begin(), rows);
+    labels_shape.insert(labels_shape.begin(), rows);
+    result.batch.images = view(buffer, 0, images_shape, DType::f32);
+    result.batch.labels = view(buffer, images_bytes(*dataset_, plan.batch_size), labels_shape, DType::i32);
   }
   return result;
 }

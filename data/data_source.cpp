@@ -17,7 +17,7 @@ std::optional<Batch> InMemorySource::next() {
   return sampler_->batch(next_batch_++);
 }
 
-ImageFileSource::ImageFileSource(std::shared_ptr<const ImageDataset> dataset, ReaderOptions options)
+ImageFileSource::ImageFileSource(std::shared_ptr<const ItemLoader> dataset, ReaderOptions options)
     : reader_(std::move(dataset), std::move(options)) {}
 
 void ImageFileSource::start_epoch(std::vector<std::int64_t> order, std::int64_t batch_size,

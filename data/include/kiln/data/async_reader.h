@@ -1,6 +1,6 @@
 #pragma once
-// The asynchronous image reader: a pool of decoder threads turns an epoch's order into batches (decode, resize,
-// augment, normalise, batch) ahead of the trainer, at most `prefetch` batches ahead, and hands them over in order.
+// The asynchronous image reader: a pool of decoder threads turns an epoch's order over an ItemLoader's items into
+// batches (decode, resize, augment, normalise, batch) ahead of the trainer, at most `prefetch` batches ahead, and hands them over in order.
 // One consumer thread calls start_epoch and next; stop may come from any thread.
 #include <atomic>
 #include <condition_variable>
@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "kiln/data/image_dataset.h"
 #include "kiln/data/dataset.h"
+#include "kiln/data/item_loader.h"
 
 namespace kiln::data {
 
@@ -47,7 +47,7 @@ std::vector<std::int64_t> sequential_order(std::int64_t count);
 
 class AsyncImageReader {
  public:
-  AsyncImageReader(std::shared_ptr<const ImageDataset> dataset, ReaderOptions options);
+  AsyncImageReader(std::shared_ptr<const ItemLoader> dataset, ReaderOptions options);
   ~AsyncImageReader();  // stops the epoch and joins the decoder threads
   AsyncImageReader(const AsyncImageReader&) = delete;
   AsyncImageReader& operator=(const AsyncImageReader&) = delete;
@@ -65,7 +65,7 @@ class AsyncImageReader {
 
   std::int64_t batch_count() const;          // of the current epoch
   std::vector<SkippedFile> skipped() const;  // every file skipped so far
-  const ImageDataset& dataset() const { return *dataset_; }
+  const ItemLoader& dataset() const { return *dataset_; }
 
  private:
   struct Result {
@@ -81,7 +81,7 @@ class AsyncImageReader {
   std::vector<SkippedFile> record_skipped(const std::vector<SkippedFile>& skipped);
   void abandon_epoch();                                        // with mutex_ held
 
-  std::shared_ptr<const ImageDataset> dataset_;
+  std::shared_ptr<const ItemLoader> dataset_;
   ReaderOptions options_;
   int prefetch_ = 0;
 

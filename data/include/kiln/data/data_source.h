@@ -1,8 +1,8 @@
 #pragma once
 // Where the trainer and evaluation draw batches from: an epoch is an order over the source's items, a batch size and
 // (for training) the epoch whose augmentation draws apply, so that the trainer owns the seeded shuffle whatever the
-// source and a resumed run draws the same batches. Two sources: labelled images in memory (Fashion-MNIST) and image
-// files decoded on the asynchronous reader's threads.
+// source and a resumed run draws the same batches. Two sources: labelled images in memory (Fashion-MNIST) and files
+// (images with a class each, or images with masks) decoded on the asynchronous reader's threads.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -50,12 +50,14 @@ class InMemorySource : public DataSource {
   std::int64_t next_batch_ = 0;
 };
 
-// Image files through an AsyncImageReader: decoder threads, prefetch, pinned batches when asked.
+// Files (images, or images with masks) through an AsyncImageReader: decoder threads, prefetch, pinned batches when
+// asked.
 class ImageFileSource : public DataSource {
  public:
-  ImageFileSource(std::shared_ptr<const ImageDataset> dataset, ReaderOptions options);
+  ImageFileSource(std::shared_ptr<const ItemLoader> dataset, ReaderOptions options);
   std::int64_t size() const override { return reader_.dataset().size(); }
-  const std::vector<std::string>& classes() const override { return reader_.dataset().set().classes; }
+  const std::vector<std::string>& classes() const override { return reader_.dataset().classes(); }
+  const ItemLoader& loader() const { return reader_.dataset(); }
   void start_epoch(std::vector<std::int64_t> order, std::int64_t batch_size,
                    std::optional<std::int64_t> augment_epoch) override;
   std::optional<Batch> next() override { return reader_.next(); }

@@ -6,19 +6,23 @@
 #include <span>
 #include <vector>
 
+#include "kiln/data/dataset.h"
 #include "kiln/data/image_folder.h"
 #include "kiln/data/image_transform.h"
-#include "kiln/data/dataset.h"
+#include "kiln/data/item_loader.h"
 
 namespace kiln::data {
 
-class ImageDataset {
+class ImageDataset : public ItemLoader {
  public:
   ImageDataset(ImageSet set, ImageTransform transform);
 
   const ImageSet& set() const { return set_; }
   const ImageTransform& transform() const { return transform_; }
-  std::int64_t size() const { return static_cast<std::int64_t>(set_.items.size()); }
+  std::int64_t size() const override { return static_cast<std::int64_t>(set_.items.size()); }
+  const std::vector<std::string>& classes() const override { return set_.classes; }
+  Shape image_shape() const override { return {3, transform_.height, transform_.width}; }
+  Shape target_shape() const override { return {}; }
   // Floats per decoded image: 3 * height * width.
   std::int64_t image_elements() const { return 3 * transform_.height * transform_.width; }
 
@@ -32,7 +36,7 @@ class ImageDataset {
   // The same with the caller's scratch memory (one per thread), reused from call to call.
   std::int64_t load_into(std::span<const std::int64_t> indices, std::optional<std::int64_t> augment_epoch,
                          float* images, std::int32_t* labels, std::vector<SkippedFile>& skipped,
-                         ImageScratch& scratch, bool skip_unreadable = true) const;
+                         ImageScratch& scratch, bool skip_unreadable = true) const override;
   // The same into new tensors: images float32 [rows, 3, height, width], labels int32 [rows].
   Batch load_batch(std::span<const std::int64_t> indices, std::optional<std::int64_t> augment_epoch,
                           std::vector<SkippedFile>& skipped, bool skip_unreadable = true) const;
