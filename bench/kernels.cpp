@@ -38,10 +38,11 @@ constexpr bool cuda_is_emulated = true;
 constexpr bool cuda_is_emulated = false;
 #endif
 
-const std::vector<std::string> known_ops{"linear", "conv2d", "batch_norm", "max_pool2d", "relu", "cross_entropy"};
+const std::vector<std::string> known_ops{"linear",     "conv2d", "conv_transpose2d", "batch_norm",
+                                        "max_pool2d", "relu",   "cross_entropy"};
 constexpr const char* usage =
-    "usage: kiln_bench_kernels [--quick] [--ops linear,conv2d,batch_norm,max_pool2d,relu,cross_entropy] "
-    "[--json FILE]";
+    "usage: kiln_bench_kernels [--quick] [--ops linear,conv2d,conv_transpose2d,batch_norm,max_pool2d,relu,"
+    "cross_entropy] [--json FILE]";
 
 struct Options {
   bool quick = false;
@@ -81,7 +82,7 @@ Options parse(int argc, char** argv) {
     KILN_CHECK(!options.ops.empty(), "--ops: expected a comma-separated list of ops, got '", value, "'");
     for (const std::string& op : options.ops) {
       KILN_CHECK(std::find(known_ops.begin(), known_ops.end(), op) != known_ops.end(), "--ops: unknown op '", op,
-                 "' (known: linear, conv2d, batch_norm, max_pool2d, relu, cross_entropy)");
+                 "' (known: linear, conv2d, conv_transpose2d, batch_norm, max_pool2d, relu, cross_entropy)");
     }
   }
   return options;
@@ -143,6 +144,25 @@ Case conv_case(const ConvShape& c, const std::string& note) {
           }};
 }
 
+// A bias-free transposed convolution as FCN's upsampling layers use (the kernel twice the stride, no padding).
+Case conv_transpose_case(std::int64_t batch, std::int64_t channels, std::int64_t size, std::int64_t kernel,
+                         std::int64_t stride, const std::string& note) {
+  const std::int64_t out_size = (size - 1) * stride + kernel;
+  // Each input pixel scatters channels x kernel^2 products into every output channel.
+  const double flops = 2.0 * static_cast<double>(batch * channels * size * size) *
+                       static_cast<double>(channels * kernel * kernel);
+  std::ostringstream shape;
+  shape << "N" << batch << " " << channels << "->" << channels << " " << size << "x" << size << "->" << out_size
+        << " k" << kernel << " s" << stride << note;
+  return {"conv_transpose2d", shape.str(), flops, 2 * flops, Library::none, [=](Device device) {
+            kiln::Generator generator(7);
+            const Tensor x = random_tensor({batch, channels, size, size}, device, true, generator);
+            const Tensor weight = random_tensor({channels, channels, kernel, kernel}, device, true, generator);
+            const auto options = kiln::ConvTranspose2dOptions::square(stride, 0);
+            return std::function<Tensor()>([=] { return kiln::conv_transpose2d(x, weight, Tensor(), options); });
+          }};
+}
+
 Case batch_norm_case(const Shape& shape) {
   return {"batch_norm", kiln::shape_str(shape) + " train", 0, 0, Library::cudnn_bn, [=](Device device) {
             kiln::Generator generator(3);
@@ -199,6 +219,7 @@ std::vector<Case> make_cases(bool quick) {
             conv_case({4, 32, 64, 28, 1, 1, 0}, ""),
             conv_case({32, 1, 32, 28, 3, 1, 0, false}, " (fmnist conv1)"),
             conv_case({32, 32, 32, 13, 3, 1, 0}, " (fmnist conv2)"),
+            conv_transpose_case(2, 11, 9, 4, 2, " (FCN upscore2)"),
             batch_norm_case(activation),
             max_pool_case(activation),
             relu_case(activation),
@@ -212,6 +233,12 @@ std::vector<Case> make_cases(bool quick) {
           conv_case({32, 64, 256, 56, 1, 1, 0}, ""),
           conv_case({256, 1, 32, 28, 3, 1, 0, false}, " (fmnist conv1)"),
           conv_case({256, 32, 32, 13, 3, 1, 0}, " (fmnist conv2)"),
+          // FCN-8s at 21 classes on a 500x500 image: the 2x upsamplings of fc7's and the fused pool4 map, and the
+          // 8x one to the input's resolution; then the narrow scenes model's 8x one at batch 8.
+          conv_transpose_case(1, 21, 16, 4, 2, " (FCN-8s upscore2)"),
+          conv_transpose_case(1, 21, 34, 4, 2, " (FCN-8s upscore_pool4)"),
+          conv_transpose_case(1, 21, 70, 16, 8, " (FCN-8s upscore8)"),
+          conv_transpose_case(8, 11, 33, 16, 8, " (scenes upscore8)"),
           batch_norm_case(activation),
           max_pool_case(activation),
           relu_case(activation),

@@ -9,5 +9,6 @@ cli::Command eval_command();   // tools/eval.cpp
 cli::Command info_command();   // tools/info.cpp
 cli::Command predict_command();  // tools/predict.cpp
 cli::Command make_scenes_command();  // tools/make_scenes.cpp
+cli::Command segment_command();  // tools/segment.cpp
 
 }  // namespace kiln::tools

@@ -31,6 +31,8 @@ std::string write_report(const std::string& checkpoint, const train::LoadedModel
   content.epochs = train::read_training_log((run_folder / "log.jsonl").string());
   content.images = data.raw_images;
   content.labels = data.labels;
+  content.input = loaded.info.input;
+  content.class_colors = loaded.info.class_colors;
   write_file_atomically(path, evaluation.html_report(std::move(content)), "report");
   return path;
 }
@@ -50,9 +52,12 @@ int run_eval(const cli::Arguments& arguments) {
   const train::EvaluationData data = train::evaluation_data(loaded.info, arguments.text("--data"), reader);
   for (const data::SkippedFile& file : data.not_images) std::cerr << "not an image, left out: " << file.path << "\n";
   loaded.model->to(device);
-  const train::Task& task = train::task_for(models::model_family(loaded.info.model).task);
+  const train::TrainConfig run = train::train_config_from_json(loaded.info.train_config);
+  const std::unique_ptr<train::Task> task =
+      train::make_task(models::model_family(loaded.info.model).task, static_cast<std::int64_t>(loaded.info.classes.size()),
+                       {train::class_weights(run), static_cast<std::int32_t>(run.ignore_label), arguments.flag("--rank-logits")});
   const std::unique_ptr<train::Evaluation> evaluation =
-      task.evaluate(*loaded.model, *data.source, batch_size, device);
+      task->evaluate(*loaded.model, *data.source, batch_size, device);
   for (const data::SkippedFile& file : data.source->skipped()) {
     std::cerr << "skipped " << file.path << ": " << file.reason << "\n";
   }
@@ -76,9 +81,12 @@ cli::Command eval_command() {
   std::vector<cli::Option> options = {
       {"--checkpoint", {}, "FILE", "a checkpoint written by kiln train (best.safetensors, last.safetensors)", ""},
       {"--data", {}, "DIR",
-       "the Fashion-MNIST folder (its test split), Tiny ImageNet (its val/) or a class-per-subfolder image folder",
+       "the Fashion-MNIST folder (its test split), Tiny ImageNet (its val/), a class-per-subfolder image folder, or "
+       "a segmentation set (DIR/images, DIR/masks)",
        data::fashion_mnist_default_folder},
       {"--json", {}, "", "print one JSON object instead of tables", ""},
+      {"--rank-logits", {}, "", "segmentation: rank pixels by raw logits, not probabilities, for average precision",
+       ""},
       {"--report", {}, "FILE", "where to write the HTML report (default: report.html beside the checkpoint)", ""},
       {"--no-report", {}, "", "write no HTML report", ""},
       {"--batch-size", {"-b"}, "N", "images per forward pass", "500"},

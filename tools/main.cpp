@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       kiln::tools::info_command(),
       kiln::tools::predict_command(),
       kiln::tools::make_scenes_command(),
+      kiln::tools::segment_command(),
   };
   return kiln::cli::run_program(commands, std::vector<std::string>(argv + 1, argv + argc));
 }

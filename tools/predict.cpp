@@ -2,7 +2,6 @@
 // elsewhere (a torchvision state dict).
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -15,19 +14,19 @@
 #include "kiln/autograd.h"
 #include "kiln/data/async_reader.h"
 #include "kiln/data/idx.h"
+#include "kiln/data/image_dataset.h"
 #include "kiln/models/registry.h"
 #include "kiln/models/weights.h"
 #include "kiln/train/evaluation.h"
 #include "tools/commands.h"
 #include "tools/device_flags.h"
+#include "tools/image_inputs.h"
 #include "tools/input_format.h"
 #include "tools/model_flags.h"
 
 namespace kiln::tools {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 struct Classifier {
   std::shared_ptr<nn::Module> model;
@@ -108,15 +107,6 @@ void check_model_source(const cli::Arguments& arguments) {
   for (const std::string& flag : model_only) {
     if (arguments.has(flag)) throw cli::UsageError(flag + " goes with --model; a checkpoint records its own");
   }
-}
-
-// The images to classify: the file itself, or the folder's images at any depth, sorted.
-std::vector<std::string> list_inputs(const std::string& input, std::vector<data::SkippedFile>& skipped) {
-  KILN_CHECK(fs::exists(input), "--input ", input, ": no such file or folder");
-  if (!fs::is_directory(input)) return {input};
-  std::vector<std::string> paths = data::list_image_files(input, skipped);
-  KILN_CHECK(!paths.empty(), "--input ", input, ": no .jpg, .jpeg, .png or .bmp images in this folder");
-  return paths;
 }
 
 struct Result {

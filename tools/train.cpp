@@ -16,6 +16,7 @@
 #include "tools/commands.h"
 #include "tools/device_flags.h"
 #include "tools/model_flags.h"
+#include "tools/progress.h"
 
 namespace kiln::tools {
 
@@ -36,19 +37,6 @@ std::string text_of(double value) {
   std::ostringstream text;
   text << value;
   return text.str();
-}
-
-std::string duration_text(double seconds) {
-  const auto whole = static_cast<long long>(seconds + 0.5);
-  char text[32];
-  if (whole >= 3600) {
-    std::snprintf(text, sizeof text, "%lldh%02lldm", whole / 3600, whole / 60 % 60);
-  } else if (whole >= 60) {
-    std::snprintf(text, sizeof text, "%lldm%02llds", whole / 60, whole % 60);
-  } else {
-    std::snprintf(text, sizeof text, "%llds", whole);
-  }
-  return text;
 }
 
 // kiln train's flag for a field; --help shows the default run's value.
@@ -126,13 +114,14 @@ class ProgressPrinter {
     std::cout << (terminal_ ? "\r\033[K" : "") << line << (terminal_ ? "" : "\n") << std::flush;
   }
 
-  void epoch(const train::EpochStats& stats, std::int64_t epochs) {
+  // `score` names the task's score ("acc", "mIoU").
+  void epoch(const train::EpochStats& stats, std::int64_t epochs, const char* score) {
     char line[200];
     std::snprintf(line, sizeof line,
-                  "epoch %lld/%lld: train loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% | lr %.3g | %.1f s, "
+                  "epoch %lld/%lld: train loss %.4f %s %.2f%% | val loss %.4f %s %.2f%% | lr %.3g | %.1f s, "
                   "%.0f img/s%s",
-                  static_cast<long long>(stats.epoch), static_cast<long long>(epochs), stats.train_loss,
-                  100 * stats.train_accuracy, stats.val_loss, 100 * stats.val_accuracy, stats.lr, stats.seconds,
+                  static_cast<long long>(stats.epoch), static_cast<long long>(epochs), stats.train_loss, score,
+                  100 * stats.train_accuracy, stats.val_loss, score, 100 * stats.val_accuracy, stats.lr, stats.seconds,
                   stats.images_per_second, stats.improved ? " (best)" : "");
     std::cout << (terminal_ ? "\r\033[K" : "") << line << "\n" << std::flush;
   }
@@ -204,7 +193,7 @@ int run_train(const cli::Arguments& arguments) {
   hooks.on_step = [&printer](const train::StepProgress& progress) { printer.step(progress); };
   hooks.progress_seconds = printer.interval();
   hooks.on_epoch = [&](const train::EpochStats& stats) {
-    printer.epoch(stats, config.epochs);
+    printer.epoch(stats, config.epochs, trainer.task().score_name());
     if (stats.skipped > 0) std::cout << "skipped " << stats.skipped << " unreadable image files this epoch\n";
   };
   hooks.stop_requested = &stop_requested;

@@ -87,7 +87,7 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const Che
   for (const nn::NamedBuffer& buffer : model.named_buffers()) tensors.emplace_back(buffer.name, buffer.tensor.cpu());
   Json rng_state = {{"shuffle", rng_json(info.shuffle_rng)}};
   for (const auto& [name, state] : info.model_rngs) rng_state[name] = rng_json(state);
-  const std::map<std::string, std::string> metadata = {
+  std::map<std::string, std::string> metadata = {
       {"model", info.model},
       {"model_options", info.model_options},
       {"classes", Json(info.classes).dump()},
@@ -102,6 +102,7 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const Che
       {"train_config", info.train_config},
       {"preprocess", info.preprocess},
   };
+  if (!info.class_colors.empty()) metadata["class_colors"] = Json(info.class_colors).dump();
   save_safetensors(path, tensors, metadata);
 }
 
@@ -111,6 +112,13 @@ CheckpointInfo read_checkpoint_info(const SafetensorsFile& file, const std::stri
   info.model = reader.text("model");
   info.model_options = reader.json("model_options").dump();
   info.classes = reader.json_as<std::vector<std::string>>("classes", reader.json("classes"));
+  if (file.metadata.contains("class_colors")) {
+    info.class_colors =
+        reader.json_as<std::vector<std::array<std::uint8_t, 3>>>("class_colors", reader.json("class_colors"));
+    if (info.class_colors.size() != info.classes.size()) {
+      reader.bad("class_colors", "has ", info.class_colors.size(), " colours for ", info.classes.size(), " classes");
+    }
+  }
   info.input.mean = reader.json_as<std::vector<double>>("input_mean", reader.json("input_mean"));
   info.input.std = reader.json_as<std::vector<double>>("input_std", reader.json("input_std"));
   if (info.input.mean.size() != info.input.std.size()) {

@@ -4,68 +4,15 @@
 #include <cmath>
 #include <cstdio>
 
-#include "kiln/autograd.h"
 #include "kiln/ops/loss.h"
-#include "kiln/ops/metrics.h"
+#include "kiln/train/confusion_metrics.h"
 #include "kiln/train/evaluation.h"
 #include "kiln/train/task.h"
+#include "train/task_loss.h"
 
 namespace kiln::train {
 
 namespace {
-
-class ClassificationMetrics : public EpochMetrics {
- public:
-  ClassificationMetrics(std::int64_t classes, std::int64_t max_batches, Device device)
-      : confusion_(Tensor::zeros({classes, classes}, DType::i32, device)),
-        losses_(Tensor::zeros({std::max<std::int64_t>(max_batches, 1)}, DType::f32, device)),
-        rows_(static_cast<std::size_t>(std::max<std::int64_t>(max_batches, 1))) {}
-
-  void add(const Tensor& outputs, const Tensor& targets, const Tensor& loss) override {
-    KILN_CHECK(batches_ < losses_.numel(), "epoch metrics: more batches than the ", losses_.numel(), " planned");
-    const NoGradGuard no_grad;
-    losses_.narrow(0, batches_, 1).copy_from(loss.detach().to(DType::f32).reshape({1}));
-    rows_[static_cast<std::size_t>(batches_)] = targets.numel();
-    ++batches_;
-    accumulate_confusion(confusion_, outputs.detach(), targets);
-  }
-
-  // The losses are summed on the host in double, batch by batch, as the mean of each batch times its rows; each read
-  // copies only the batches added since the last one.
-  MetricsSummary summary() override {
-    MetricsSummary summary;
-    if (batches_ == 0) return summary;
-    if (summed_ < batches_) {
-      const Tensor losses = losses_.narrow(0, summed_, batches_ - summed_).cpu();
-      for (std::int64_t b = summed_; b < batches_; ++b) {
-        const double loss = losses.data<float>()[b - summed_];
-        KILN_CHECK(std::isfinite(loss), "training diverged: the loss is ", loss, " at step ", b + 1,
-                   " (try a lower learning rate)");
-        loss_sum_ += loss * static_cast<double>(rows_[static_cast<std::size_t>(b)]);
-        count_ += rows_[static_cast<std::size_t>(b)];
-      }
-      summed_ = batches_;
-    }
-    summary.count = count_;
-    summary.loss = loss_sum_ / static_cast<double>(count_);
-    const Tensor confusion = confusion_.cpu();
-    std::int64_t hits = 0, total = 0;
-    const std::int64_t classes = confusion.size(0);
-    for (std::int64_t t = 0; t < classes; ++t) {
-      for (std::int64_t p = 0; p < classes; ++p) total += confusion.data<std::int32_t>()[t * classes + p];
-      hits += confusion.data<std::int32_t>()[t * classes + t];
-    }
-    summary.score = total > 0 ? static_cast<double>(hits) / static_cast<double>(total) : 0.0;
-    return summary;
-  }
-
- private:
-  Tensor confusion_, losses_;
-  std::vector<std::int64_t> rows_;  // the rows of each batch, known on the host
-  std::int64_t batches_ = 0;
-  std::int64_t summed_ = 0, count_ = 0;  // batches and rows already in loss_sum_
-  double loss_sum_ = 0;
-};
 
 std::string format_table(const ClassificationReport& report) {
   std::size_t name_width = 13;  // "macro average"
@@ -106,7 +53,7 @@ std::string format_table(const ClassificationReport& report) {
 class ClassificationEvaluation : public Evaluation {
  public:
   explicit ClassificationEvaluation(ClassificationReport report) : report_(std::move(report)) {}
-  MetricsSummary summary() const override { return {report_.loss, report_.accuracy, report_.count}; }
+  MetricsSummary summary() const override { return {report_.loss, report_.accuracy, report_.count, report_.count}; }
   std::string table() const override { return format_table(report_); }
   std::string json() const override { return to_json(report_); }
   std::string html_report(ReportContent content) const override {
@@ -120,24 +67,27 @@ class ClassificationEvaluation : public Evaluation {
 
 class ClassificationTask : public Task {
  public:
-  Tensor loss(const Tensor& outputs, const Tensor& targets) const override { return cross_entropy(outputs, targets); }
+  explicit ClassificationTask(const TaskOptions& options) : loss_(options.class_weights, -100) {}
+  const char* score_name() const override { return "acc"; }
+  Tensor loss(const Tensor& outputs, const Tensor& targets) const override { return loss_(outputs, targets); }
   std::unique_ptr<EpochMetrics> epoch_metrics(std::int64_t classes, std::int64_t max_batches,
                                               Device device) const override {
-    return std::make_unique<ClassificationMetrics>(classes, max_batches, device);
+    return std::make_unique<ConfusionMetrics>(classes, max_batches, device, -100,
+                                              [](const ConfusionMatrix& confusion) { return accuracy(confusion); });
   }
   std::unique_ptr<Evaluation> evaluate(nn::Module& model, data::DataSource& source, std::int64_t batch_size,
                                        Device device) const override {
     return std::make_unique<ClassificationEvaluation>(train::evaluate(model, source, batch_size, device));
   }
+
+ private:
+  TaskLoss loss_;
 };
 
 }  // namespace
 
-const Task& task_for(models::Task kind) {
-  static const ClassificationTask classification;
-  KILN_CHECK(kind == models::Task::classification, "training and evaluating ", models::task_name(kind),
-             " models is not implemented yet (kiln info describes them; docs/segmentation.md says what exists)");
-  return classification;
+std::unique_ptr<Task> make_classification_task(std::int64_t, const TaskOptions& options) {
+  return std::make_unique<ClassificationTask>(options);
 }
 
 }  // namespace kiln::train

@@ -98,23 +98,6 @@ void count_predictions(const Tensor& logits, const Tensor& labels, ConfusionMatr
   }
 }
 
-namespace {
-
-// Puts a module in eval mode for a scope, restoring its mode even when the scope throws.
-class EvalModeGuard {
- public:
-  explicit EvalModeGuard(nn::Module& model) : model_(model), was_training_(model.is_training()) { model.eval(); }
-  ~EvalModeGuard() { model_.train(was_training_); }
-  EvalModeGuard(const EvalModeGuard&) = delete;
-  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
-
- private:
-  nn::Module& model_;
-  bool was_training_;
-};
-
-}  // namespace
-
 ClassificationReport evaluate(nn::Module& model, data::DataSource& source, std::int64_t batch_size, Device device) {
   const EvalModeGuard eval_mode(model);
   NoGradGuard no_grad;

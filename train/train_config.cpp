@@ -1,6 +1,8 @@
 #include "kiln/train/train_config.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <type_traits>
@@ -192,6 +194,16 @@ const std::vector<ConfigField>& train_config_fields() {
       {KILN_FIELD(precise_bn_images), .kind = integer, .min = 0, .max = huge, .flag = "--precise-bn",
        .value_name = "N",
        .help = "before each validation, recompute batch-norm statistics from N training images (precise BN); 0 = off"},
+      {KILN_FIELD(augment_scale_min), .kind = number, .min = 0.05, .max = 16, .flag = "--augment-scale-min",
+       .value_name = "X", .help = "segmentation: smallest random scale of image and mask when training"},
+      {KILN_FIELD(augment_scale_max), .kind = number, .min = 0.05, .max = 16, .flag = "--augment-scale-max",
+       .value_name = "X", .help = "segmentation: largest random scale of image and mask when training"},
+      {KILN_FIELD(class_weights), .kind = text, .flag = "--class-weights", .value_name = "W0,W1,...",
+       .help = "per-class weights of the loss, one per class; empty = all 1"},
+      {KILN_FIELD(ignore_label), .kind = integer, .min = 0, .max = 0x7fffffff, .flag = "--ignore-label",
+       .value_name = "N", .help = "segmentation: mask label that counts in no loss or metric"},
+      {KILN_FIELD(encoder_weights), .kind = text, .flag = "--encoder-weights", .value_name = "FILE",
+       .help = "initialise the model's encoder from a torchvision state dict (safetensors; FCN: VGG-16)"},
   };
   return fields;
 }
@@ -217,6 +229,9 @@ void check_field(const TrainConfig& config, const ConfigField& field, const std:
 
 void check_config(const TrainConfig& config) {
   for (const ConfigField& field : train_config_fields()) check_field(config, field, label_of(field));
+  static_cast<void>(class_weights(config));
+  KILN_CHECK(config.augment_scale_min <= config.augment_scale_max, "train config: augment_scale_min ",
+             config.augment_scale_min, " is above augment_scale_max ", config.augment_scale_max);
 }
 
 std::string to_json(const TrainConfig& config) {
@@ -235,6 +250,24 @@ TrainConfig train_config_from_json(const std::string& text) {
     if (json.contains(field.key)) read_field(json.at(field.key), field, config);
   }
   return config;
+}
+
+std::vector<double> class_weights(const TrainConfig& config) {
+  std::vector<double> weights;
+  if (config.class_weights.empty()) return weights;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = config.class_weights.find(',', start);
+    const std::string text = config.class_weights.substr(start, comma == std::string::npos ? comma : comma - start);
+    double value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    KILN_CHECK(error == std::errc() && end == text.data() + text.size() && std::isfinite(value) && value >= 0,
+               "train config: class_weights: '", text, "' is not a finite non-negative number (in '",
+               config.class_weights, "')");
+    weights.push_back(value);
+    if (comma == std::string::npos) return weights;
+    start = comma + 1;
+  }
 }
 
 std::optional<StepSchedule> batch_schedule(const TrainConfig& config) {

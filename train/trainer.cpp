@@ -75,8 +75,10 @@ Trainer::Trainer(TrainConfig config, TrainingData data)
   config_.model_options = options_for(config_, classes);
 
   Generator initialisation(config_.seed);
-  task_ = &task_for(models::model_family(config_.model).task);
+  task_ = make_task(models::model_family(config_.model).task, static_cast<std::int64_t>(classes.size()),
+                    {class_weights(config_), static_cast<std::int32_t>(config_.ignore_label), false});
   model_ = models::make_model(config_.model, config_.model_options, initialisation);
+  if (!config_.encoder_weights.empty()) models::load_encoder_weights(config_.model, *model_, config_.encoder_weights);
   model_->to(config_.device);
   optimizer_ = make_optimizer(config_, *model_);
 
@@ -84,6 +86,7 @@ Trainer::Trainer(TrainConfig config, TrainingData data)
   info_.model_options =
       nlohmann::json(models::with_defaults(models::model_option_specs(config_.model), config_.model_options)).dump();
   info_.classes = classes;
+  info_.class_colors = data_.class_colors;
   info_.input = data_.input;
   info_.preprocess = data_.preprocess;
   info_.seed = config_.seed;
@@ -270,7 +273,7 @@ bool Trainer::train_epoch(const TrainHooks& hooks, EpochStats& stats) {
       const double elapsed = seconds_since(start);
       const double per_step = elapsed / static_cast<double>(step + 1);
       hooks.on_step({stats.epoch, config_.epochs, step + 1, steps, stats.batch_size, so_far.loss,
-                     static_cast<double>(so_far.count) / elapsed,
+                     static_cast<double>(so_far.images) / elapsed,
                      per_step * static_cast<double>(std::max<std::int64_t>(steps - step - 1, 0) +
                                                     remaining_epochs * steps)});
     }
@@ -279,7 +282,7 @@ bool Trainer::train_epoch(const TrainHooks& hooks, EpochStats& stats) {
   const MetricsSummary epoch = read_metrics();
   stats.train_loss = epoch.loss;
   stats.train_accuracy = epoch.score;
-  stats.images_per_second = seconds > 0 ? static_cast<double>(epoch.count) / seconds : 0.0;
+  stats.images_per_second = seconds > 0 ? static_cast<double>(epoch.images) / seconds : 0.0;
   return true;
 }
 

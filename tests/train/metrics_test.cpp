@@ -101,8 +101,8 @@ TEST_CASE("evaluate: batches with a remainder give the whole set's mean loss, in
 
 TEST_CASE("epoch metrics: the classification task's device-side sums equal the host formulas, read in pieces",
           "[train]") {
-  const train::Task& task = train::task_for(models::Task::classification);
-  const std::unique_ptr<train::EpochMetrics> metrics = task.epoch_metrics(3, 2, Device::cpu());
+  const std::unique_ptr<train::Task> task = train::make_task(models::Task::classification, 3);
+  const std::unique_ptr<train::EpochMetrics> metrics = task->epoch_metrics(3, 2, Device::cpu());
   const Tensor logits_a = Tensor::from_vector(std::vector<float>{2, 1, 0, 0, 3, 1}, {2, 3});
   const Tensor labels_a = Tensor::from_vector(std::vector<std::int32_t>{0, 2}, {2});
   const Tensor logits_b = Tensor::from_vector(std::vector<float>{0, 0, 5}, {1, 3});
@@ -122,8 +122,8 @@ TEST_CASE("epoch metrics: the classification task's device-side sums equal the h
 }
 
 TEST_CASE("epoch metrics: a non-finite loss is reported as divergence, naming the step", "[train]") {
-  const train::Task& task = train::task_for(models::Task::classification);
-  const std::unique_ptr<train::EpochMetrics> metrics = task.epoch_metrics(2, 2, Device::cpu());
+  const std::unique_ptr<train::Task> task = train::make_task(models::Task::classification, 2);
+  const std::unique_ptr<train::EpochMetrics> metrics = task->epoch_metrics(2, 2, Device::cpu());
   const Tensor logits = Tensor::from_vector(std::vector<float>{1, 0}, {1, 2});
   const Tensor labels = Tensor::from_vector(std::vector<std::int32_t>{0}, {1});
   metrics->add(logits, labels, cross_entropy(logits, labels));

@@ -43,6 +43,11 @@ TrainConfig changed_config() {
   config.dropout_schedule = "0,0.3@20000";
   config.freeze_bn_stats = 146100;
   config.precise_bn_images = 200;
+  config.augment_scale_min = 0.5;
+  config.augment_scale_max = 2;
+  config.class_weights = "0.5,1,2";
+  config.ignore_label = 7;
+  config.encoder_weights = "vgg16.safetensors";
   return config;
 }
 
@@ -68,6 +73,22 @@ TEST_CASE("train config: every field round-trips through JSON", "[train]") {
     CHECK(same_value(read, config, field));
   }
   CHECK(train::to_json(read) == train::to_json(config));
+}
+
+TEST_CASE("train config: class weights are a list of non-negative numbers; scales an ordered range", "[train]") {
+  TrainConfig config;
+  config.class_weights = "0.25,1,3e1";
+  CHECK(train::class_weights(config) == std::vector<double>{0.25, 1, 30});
+  for (const std::string bad : {"1,,2", "1,x", "-1", "1,inf", "1, 2"}) {
+    INFO(bad);
+    config.class_weights = bad;
+    CHECK_THROWS_WITH(train::check_config(config), Catch::Contains("train config: class_weights"));
+  }
+  config.class_weights.clear();
+  CHECK(train::class_weights(config).empty());
+  config.augment_scale_min = 2;
+  config.augment_scale_max = 1;
+  CHECK_THROWS_WITH(train::check_config(config), Catch::Contains("augment_scale_min 2 is above augment_scale_max 1"));
 }
 
 TEST_CASE("train config: a field missing from JSON keeps its default", "[train]") {

@@ -1,11 +1,13 @@
 #pragma once
 // Training checkpoints in safetensors. Tensors are the model's parameters and buffers under their dotted module
 // names; "__metadata__" holds (all as strings) "model", "model_options" (JSON), "classes" (JSON array),
+// "class_colors" (segmentation models only: JSON array of [r, g, b], one per class, the colours of their masks),
 // "input_mean"/"input_std" (JSON arrays), "epoch", "step", "seed", "rng_state" (JSON {"shuffle": {seed, offset}}
 // and each of the model's named generators, e.g. "dropout": {seed, offset}), "best_val_loss",
 // "epochs_without_improvement", "train_config" (JSON) and "preprocess" (JSON, preprocess.h; "{}" for models trained
 // on in-memory tensors, and when absent). Optimiser state lives in a sibling file (see
 // optimizer_state_path) so that a checkpoint meant for inference stays small.
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -25,6 +27,7 @@ struct CheckpointInfo {
   std::string model;                   // a models::make_model name
   std::string model_options = "{}";    // JSON object of strings: the models::ModelOptions the model was built with
   std::vector<std::string> classes;
+  std::vector<std::array<std::uint8_t, 3>> class_colors;  // segmentation: each class's mask colour; else empty
   data::Normalization input;                 // what the model's inputs were normalised with
   std::int64_t epoch = 0;              // completed epochs
   std::int64_t step = 0;               // optimiser steps taken

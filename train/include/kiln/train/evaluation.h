@@ -34,6 +34,19 @@ struct ClassificationReport {
   std::vector<Prediction> predictions;  // one per image, in the set's order
 };
 
+// Puts a module in eval mode for a scope, restoring its mode even when the scope throws.
+class EvalModeGuard {
+ public:
+  explicit EvalModeGuard(nn::Module& model) : model_(model), was_training_(model.is_training()) { model.eval(); }
+  ~EvalModeGuard() { model_.train(was_training_); }
+  EvalModeGuard(const EvalModeGuard&) = delete;
+  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
+
+ private:
+  nn::Module& model_;
+  bool was_training_;
+};
+
 // Per-class precision, recall and F1 from a square confusion matrix, and the overall accuracy.
 std::vector<ClassScores> class_scores(const ConfusionMatrix& confusion);
 double accuracy(const ConfusionMatrix& confusion);

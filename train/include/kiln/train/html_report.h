@@ -1,10 +1,12 @@
 #pragma once
 // The self-contained HTML report of a run: loss and accuracy curves per epoch, per-class F1 bars and a confusion
 // heat map (all inline SVG), and a grid of the most confident mistakes (inline PNG). It needs no network to open.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "kiln/data/dataset.h"
 #include "kiln/tensor.h"
 #include "kiln/train/evaluation.h"
 
@@ -29,6 +31,10 @@ struct ReportContent {
   // Undefined: no grid of mistakes.
   Tensor images;
   std::vector<std::int32_t> labels;  // the true class of each image
+  // Segmentation reports: what the evaluated images were normalised with (to show them as they were) and each
+  // class's colour (empty: data::default_class_colors).
+  data::Normalization input;
+  std::vector<std::array<std::uint8_t, 3>> class_colors;
 
   std::int64_t mistakes_shown = 60;
 };

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kiln/data/data_source.h"
+#include "kiln/data/segmentation_set.h"
 #include "kiln/models/family.h"
 #include "kiln/nn/module.h"
 #include "kiln/train/html_report.h"
@@ -18,8 +19,9 @@ namespace kiln::train {
 // An epoch's (or a pass's) running figures as of the last read.
 struct MetricsSummary {
   double loss = 0;   // mean loss per target (image, or pixel for dense tasks)
-  double score = 0;  // the task's headline score: accuracy for classification
-  std::int64_t count = 0;
+  double score = 0;  // the task's headline score: accuracy for classification, mean IoU for segmentation
+  std::int64_t count = 0;   // targets
+  std::int64_t images = 0;  // images (the same as count for classification)
 };
 
 // Accumulates on the model's device, so that a training step never waits for the device: summary() is the one read,
@@ -47,6 +49,8 @@ class Evaluation {
 class Task {
  public:
   virtual ~Task() = default;
+  // The headline score's short name for progress lines: "acc", "mIoU".
+  virtual const char* score_name() const = 0;
   // The mean loss of a batch, recorded for backward.
   virtual Tensor loss(const Tensor& outputs, const Tensor& targets) const = 0;
   // Metrics for an epoch of at most `max_batches` batches over `classes` classes on `device`.
@@ -58,7 +62,20 @@ class Task {
                                                Device device) const = 0;
 };
 
-// The task a model family is trained for.
-const Task& task_for(models::Task kind);
+// What a run or an evaluation may change about its task.
+struct TaskOptions {
+  // Per-class weights of the loss (PyTorch's cross_entropy weight): empty for none, else one per class.
+  std::vector<double> class_weights;
+  // Segmentation: the target label that counts in no loss or metric.
+  std::int32_t ignore_label = data::default_ignore_label;
+  // Segmentation: rank pixels by raw logits instead of softmax probabilities for average precision.
+  bool rank_logits = false;
+};
+
+// The task a model family is trained for, over `classes` classes. Throws naming the option that does not fit.
+std::unique_ptr<Task> make_task(models::Task kind, std::int64_t classes, const TaskOptions& options = {});
+// The two implementations (classification_task.cpp, segmentation_task.cpp).
+std::unique_ptr<Task> make_classification_task(std::int64_t classes, const TaskOptions& options);
+std::unique_ptr<Task> make_segmentation_task(std::int64_t classes, const TaskOptions& options);
 
 }  // namespace kiln::train

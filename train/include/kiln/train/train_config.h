@@ -49,6 +49,11 @@ struct TrainConfig {
   // (precise_batch_norm.h), unless they are frozen; 0 = off, keeping the moving averages.
   std::int64_t precise_bn_images = 0;
 
+  // Segmentation (image and mask folders): the random scale range of training pairs, and the ignored mask label.
+  double augment_scale_min = 1, augment_scale_max = 1;
+  std::int64_t ignore_label = 255;
+  std::string class_weights;       // "W0,W1,...": per-class loss weights; empty = none
+  std::string encoder_weights;     // a torchvision state dict for the model's encoder (FCN: VGG-16); empty = none
   std::string out_dir;             // log.jsonl, best.safetensors, last.safetensors; empty = write nothing
   Device device = Device::cpu();
 };
@@ -94,6 +99,9 @@ TrainConfig train_config_from_json(const std::string& json);
 // The schedules, parsed; nullopt where none is set. Throw like check_config.
 std::optional<StepSchedule> batch_schedule(const TrainConfig& config);
 std::optional<StepSchedule> dropout_schedule(const TrainConfig& config);
+
+// config.class_weights parsed; empty when none. Throws naming the field.
+std::vector<double> class_weights(const TrainConfig& config);
 
 // The largest batch size and dropout rate a run takes.
 constexpr double max_batch_size = 1 << 20, max_dropout = 0.99;

@@ -74,6 +74,7 @@ class Trainer {
   TrainOutcome fit(const TrainHooks& hooks = {});
 
   nn::Module& model() { return *model_; }
+  const Task& task() const { return *task_; }
   const TrainConfig& config() const { return config_; }
   // Where the run stands: completed epochs, optimiser steps, best validation loss, normalisation.
   const CheckpointInfo& progress() const { return info_; }
@@ -100,7 +101,7 @@ class Trainer {
   TrainingData data_;
   std::shared_ptr<nn::Module> model_;
   std::unique_ptr<optim::Optimizer> optimizer_;
-  const Task* task_ = nullptr;  // the model family's
+  std::unique_ptr<Task> task_;  // the model family's
   Generator shuffle_;
   std::optional<StepSchedule> batch_schedule_, dropout_schedule_;
   CheckpointInfo info_;  // random streams as of the current epoch's start

@@ -3,6 +3,8 @@
 // with the training part's statistics), or image files (a class-per-subfolder tree, or the Tiny ImageNet layout
 // recognised by its wnids.txt) decoded by the asynchronous reader, resized to the model's image_size and normalised
 // by a preset or statistics computed from the training images.
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@ struct TrainingData {
   data::Normalization input;                        // what both sources' images are normalised with
   std::string preprocess = "{}";              // for checkpoints (preprocess.h); "{}" for in-memory data
   std::vector<data::SkippedFile> not_images;  // files the listing left out (not JPEG, PNG or BMP by name)
+  std::vector<std::array<std::uint8_t, 3>> class_colors;  // segmentation sets: each class's mask colour
 };
 
 // Decoding settings that do not change what a run computes.
@@ -30,6 +33,14 @@ struct ReaderSettings {
 
 // Images sampled to compute the "computed" normalisation, spread evenly over the training part.
 constexpr std::int64_t normalization_sample = 1000;
+
+// True when `folder` holds images/ and masks/ (a segmentation set, data/segmentation_set.h).
+bool is_segmentation_folder(const std::string& folder);
+
+// config.data as a segmentation set (validation: config.val_data, else a seeded split of config.val_fraction): pairs
+// resized to the model's image_size, augmented by random scale, window and flip when training, normalised by a
+// preset. Throws naming the folder or flag that is wrong.
+TrainingData segmentation_file_data(const TrainConfig& config, const ReaderSettings& reader);
 
 // True when `folder` holds Fashion-MNIST's train-images-idx3-ubyte (or .gz).
 bool is_fashion_mnist_folder(const std::string& folder);
@@ -42,7 +53,8 @@ TrainingData in_memory_data(const data::LabelledImages& set, const TrainConfig& 
 // split of config.val_fraction). Throws naming the folder or flag that is wrong.
 TrainingData image_file_data(const TrainConfig& config, const ReaderSettings& reader);
 
-// Fashion-MNIST when config.data is the IDX folder (or does not exist, for its error message), else image files.
+// A segmentation set when config.data holds images/ and masks/; Fashion-MNIST when it is the IDX folder (or does
+// not exist, for its error message); else image files.
 TrainingData load_training_data(const TrainConfig& config, const ReaderSettings& reader);
 
 // What a checkpoint is evaluated on (kiln eval), from any folder kiln train accepts: Fashion-MNIST's test split,
