@@ -248,7 +248,13 @@ td:first-child, th:first-child { text-align: left; } tr:nth-child(even) { backgr
 .grid { display: flex; flex-wrap: wrap; gap: 10px; }
 .grid figure { margin: 0; width: 104px; font-size: 11px; text-align: center; }
 .grid img { width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid #ccc; }
+.grid.segmentation figure { width: 270px; }
 )";
 
+std::string page_start(const std::string& title, const std::string& subtitle) {
+  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escape_html(title) +
+         "</title><style>" + report_style + "</style></head><body>\n<h1>" + escape_html(title) +
+         "</h1><p class=\"subtitle\">" + escape_html(subtitle) + "</p>\n";
+}
 
 }  // namespace kiln::train::html

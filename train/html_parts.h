@@ -31,5 +31,7 @@ std::string confusion_heat_map(const std::vector<std::string>& names, const Conf
                                const std::string& unit);
 // The reports' style sheet.
 extern const char* const report_style;
+// A report's beginning: the document head with the style sheet, the title and the subtitle.
+std::string page_start(const std::string& title, const std::string& subtitle);
 
 }  // namespace kiln::train::html

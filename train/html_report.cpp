@@ -109,10 +109,7 @@ std::string mistakes_grid(const ReportContent& content) {
 std::string render_html_report(const ReportContent& content) {
   const ClassificationReport& report = content.evaluation;
   std::ostringstream html;
-  html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << escape_html(content.title)
-       << "</title><style>" << report_style << "</style></head><body>\n";
-  html << "<h1>" << escape_html(content.title) << "</h1><p class=\"subtitle\">" << escape_html(content.subtitle)
-       << "</p>\n";
+  html << page_start(content.title, content.subtitle);
   html << "<p class=\"summary\"><span>accuracy <b>" << format("%.2f", 100 * report.accuracy)
        << "%</b></span><span>loss <b>" << format("%.4f", report.loss) << "</b></span><span>" << report.count
        << " images</span></p>\n";

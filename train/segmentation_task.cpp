@@ -101,10 +101,7 @@ class SegmentationEvaluation : public Evaluation {
     using namespace html;
     const SegmentationScores& scores = report_.scores;
     std::ostringstream page;
-    page << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << escape_html(content.title)
-         << "</title><style>" << report_style << "</style></head><body>\n";
-    page << "<h1>" << escape_html(content.title) << "</h1><p class=\"subtitle\">" << escape_html(content.subtitle)
-         << "</p>\n";
+    page << page_start(content.title, content.subtitle);
     page << "<p class=\"summary\"><span>mean IoU <b>" << format("%.4f", scores.mean_iou)
          << "</b></span><span>pixel accuracy <b>" << format("%.2f", 100 * scores.pixel_accuracy)
          << "%</b></span><span>loss <b>" << format("%.4f", report_.loss) << "</b></span><span>" << report_.images
