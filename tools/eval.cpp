@@ -53,9 +53,9 @@ int run_eval(const cli::Arguments& arguments) {
   for (const data::SkippedFile& file : data.not_images) std::cerr << "not an image, left out: " << file.path << "\n";
   loaded.model->to(device);
   const train::TrainConfig run = train::train_config_from_json(loaded.info.train_config);
-  const std::unique_ptr<train::Task> task =
-      train::make_task(models::model_family(loaded.info.model).task, static_cast<std::int64_t>(loaded.info.classes.size()),
-                       {train::class_weights(run), static_cast<std::int32_t>(run.ignore_label), arguments.flag("--rank-logits")});
+  const std::unique_ptr<train::Task> task = train::make_task(
+      models::model_family(loaded.info.model).task, static_cast<std::int64_t>(loaded.info.classes.size()),
+      {train::class_weights(run), static_cast<std::int32_t>(run.ignore_label), arguments.flag("--rank-logits")});
   const std::unique_ptr<train::Evaluation> evaluation =
       task->evaluate(*loaded.model, *data.source, batch_size, device);
   for (const data::SkippedFile& file : data.source->skipped()) {

@@ -212,7 +212,11 @@ cli::Command segment_command() {
   std::vector<cli::Option> options = {
       {"--checkpoint", {}, "FILE", "a segmentation model's checkpoint written by kiln train", ""},
       {"--input", {}, "FILE|DIR", "an image, or a folder of images (searched recursively; any sizes)", ""},
-      {"--out", {}, "DIR", "where to write <name>.png (colour mask) and <name>.overlay.png, as laid out in --input", ""},
+      {"--out",
+       {},
+       "DIR",
+       "where to write <name>.png (colour mask) and <name>.overlay.png, as laid out in --input",
+       ""},
       {"--batch", {}, "N", "images per forward pass (consecutive images of one size)", "8"},
       {"--alpha", {}, "A", "weight of the mask's colours in the overlay, 0 to 1", "0.5"},
       {"--threads", {}, "N", "CPU threads; 0 = KILN_NUM_THREADS or all cores", "0"},

@@ -97,7 +97,8 @@ TrainConfig apply_flags(const cli::Arguments& arguments, TrainConfig config) {
 }
 
 // One progress line per progress update, redrawn in place on a terminal (at most ten times a second) and printed every
-// five seconds otherwise, so that logs stay short. The trainer calls it at that interval (TrainHooks::progress_seconds).
+// five seconds otherwise, so that logs stay short. The trainer calls it at that interval
+// (TrainHooks::progress_seconds).
 class ProgressPrinter {
  public:
   ProgressPrinter() : terminal_(::isatty(STDOUT_FILENO) == 1) {}

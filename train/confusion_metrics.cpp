@@ -11,6 +11,7 @@ namespace kiln::train {
 ConfusionMetrics::ConfusionMetrics(std::int64_t classes, std::int64_t max_batches, Device device,
                                    std::int32_t ignore_label, Score score)
     : confusion_(Tensor::zeros({classes, classes}, DType::i32, device)),
+      zeros_(Tensor::zeros({classes, classes}, DType::i32, device)),
       losses_(Tensor::zeros({std::max<std::int64_t>(max_batches, 1)}, DType::f32, device)),
       ignore_label_(ignore_label),
       score_(std::move(score)),
@@ -44,14 +45,17 @@ MetricsSummary ConfusionMetrics::summary() {
   summary.count = count_;
   summary.images = images_;
   summary.loss = count_ > 0 ? loss_sum_ / static_cast<double>(count_) : 0.0;
+  // The device counts in int32 since the last read are moved into the host's int64 totals, so that no cell of an
+  // epoch's pixel counts can overflow. (On the CPU, counts is confusion_ itself: it is zeroed after it is added.)
   const Tensor counts = confusion_.cpu();
   const std::int64_t classes = counts.size(0);
   for (std::int64_t t = 0; t < classes; ++t) {
     for (std::int64_t p = 0; p < classes; ++p) {
-      host_confusion_[static_cast<std::size_t>(t)][static_cast<std::size_t>(p)] =
+      host_confusion_[static_cast<std::size_t>(t)][static_cast<std::size_t>(p)] +=
           counts.data<std::int32_t>()[t * classes + p];
     }
   }
+  confusion_.copy_from(zeros_);
   const double score = score_(host_confusion_);
   summary.score = std::isfinite(score) ? score : 0.0;  // undefined before anything counted
   return summary;

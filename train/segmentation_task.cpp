@@ -34,7 +34,8 @@ struct ShownImage {
 };
 
 struct SegmentationReport {
-  double loss = 0;  // mean cross-entropy per counted pixel
+  double loss = 0;  // mean cross-entropy per counted pixel (weighted by class when the run weighs classes)
+  std::int32_t ignore_label = data::default_ignore_label;
   std::int64_t images = 0;
   std::vector<std::string> classes;
   ConfusionMatrix confusion;
@@ -136,11 +137,13 @@ class SegmentationEvaluation : public Evaluation {
             << "<div class=\"grid segmentation\">";
     for (const ShownImage& shown : report_.worst) {
       const data::Image image = denormalized(shown.image, content.input);
-      const data::ImageBytes truth = data::overlay_mask(image, data::colorize_mask(shown.truth, classes));
-      const data::ImageBytes prediction = data::overlay_mask(image, data::colorize_mask(shown.prediction, classes));
+      const auto overlay = [&](const data::Mask& mask) {
+        return png_data_uri(
+            data::overlay_mask(image, data::colorize_mask(mask, classes, {255, 255, 255}, report_.ignore_label)));
+      };
       section << "<figure><img alt=\"image " << shown.index << "\" src=\"" << png_data_uri(data::to_image_bytes(image))
-              << "\"><img alt=\"truth\" src=\"" << png_data_uri(truth) << "\"><img alt=\"prediction\" src=\""
-              << png_data_uri(prediction) << "\"><figcaption>#" << shown.index << ": mean IoU "
+              << "\"><img alt=\"truth\" src=\"" << overlay(shown.truth) << "\"><img alt=\"prediction\" src=\""
+              << overlay(shown.prediction) << "\"><figcaption>#" << shown.index << ": mean IoU "
               << format("%.3f", shown.mean_iou) << "</figcaption></figure>";
     }
     section << "</div>";
@@ -195,21 +198,28 @@ std::unique_ptr<Evaluation> SegmentationTask::evaluate(nn::Module& model, data::
   SegmentationReport report;
   report.classes = source.classes();
   report.rank_logits = options_.rank_logits;
+  report.ignore_label = options_.ignore_label;
   const auto classes = static_cast<std::size_t>(classes_);
   report.confusion.assign(classes, std::vector<std::int64_t>(classes, 0));
   std::vector<float> ranked_scores;
   std::vector<std::int32_t> ranked_truth;
   std::int64_t stride = 0, pixel_index = 0;
   double loss_sum = 0;
-  std::int64_t counted_sum = 0, image_index = 0;
+  double weight_sum = 0;
+  std::int64_t image_index = 0;
   source.start_epoch(data::sequential_order(source.size()), batch_size, std::nullopt);
   while (const std::optional<data::Batch> batch = source.next()) {
-    const Tensor logits = model(batch->images.to(device)).cpu().to(DType::f32);
     const Tensor& truth = batch->labels;
-    KILN_CHECK(logits.dim() == 4 && logits.size(1) == classes_ && logits.size(0) == truth.size(0) &&
-                   logits.size(2) == truth.size(1) && logits.size(3) == truth.size(2),
-               "segmentation evaluation: the model gives ", shape_str(logits.shape()), " for masks ",
+    const Tensor device_logits = model(batch->images.to(device));
+    KILN_CHECK(device_logits.dim() == 4 && device_logits.size(1) == classes_ &&
+                   device_logits.size(0) == truth.size(0) && device_logits.size(2) == truth.size(1) &&
+                   device_logits.size(3) == truth.size(2),
+               "segmentation evaluation: the model gives ", shape_str(device_logits.shape()), " for masks ",
                shape_str(truth.shape()), " of ", classes_, " classes");
+    // The batch's loss on the model's device; it is the mean over the batch's counted weight (pixels, or their
+    // class weights), so batches add up by that weight.
+    const double batch_loss = loss(device_logits, truth.to(device)).item();
+    const Tensor logits = device_logits.cpu().to(DType::f32);
     const std::int64_t rows = logits.size(0), height = logits.size(2), width = logits.size(3);
     const std::int64_t plane = height * width;
     if (stride == 0) {
@@ -217,10 +227,13 @@ std::unique_ptr<Evaluation> SegmentationTask::evaluate(nn::Module& model, data::
       stride = std::max<std::int64_t>(1, (values + max_ranked_values - 1) / max_ranked_values);
     }
     const std::int32_t* labels = truth.data<std::int32_t>();
-    std::int64_t counted = 0;
-    for (std::int64_t p = 0; p < truth.numel(); ++p) counted += labels[p] != options_.ignore_label ? 1 : 0;
-    loss_sum += loss(logits, truth).item() * static_cast<double>(counted);
-    counted_sum += counted;
+    double weight = 0;
+    for (std::int64_t p = 0; p < truth.numel(); ++p) {
+      if (labels[p] == options_.ignore_label) continue;
+      weight += options_.class_weights.empty() ? 1.0 : options_.class_weights[static_cast<std::size_t>(labels[p])];
+    }
+    loss_sum += batch_loss * weight;
+    weight_sum += weight;
 
     const float* scores = logits.data<float>();
     std::vector<double> row(classes);
@@ -260,14 +273,15 @@ std::unique_ptr<Evaluation> SegmentationTask::evaluate(nn::Module& model, data::
       ShownImage entry{image_index, image_iou, batch->images.narrow(0, n, 1).reshape({3, height, width}).clone(),
                        data::Mask{height, width, std::vector<std::int32_t>(image_truth, image_truth + plane)},
                        std::move(prediction)};
-      report.worst.insert(std::upper_bound(report.worst.begin(), report.worst.end(), image_iou,
-                                           [](double value, const ShownImage& other) { return value < other.mean_iou; }),
-                          std::move(entry));
+      report.worst.insert(
+          std::upper_bound(report.worst.begin(), report.worst.end(), image_iou,
+                           [](double value, const ShownImage& other) { return value < other.mean_iou; }),
+          std::move(entry));
       if (report.worst.size() > worst_images_kept) report.worst.pop_back();
     }
     report.images += rows;
   }
-  report.loss = counted_sum > 0 ? loss_sum / static_cast<double>(counted_sum) : 0.0;
+  report.loss = weight_sum > 0 ? loss_sum / weight_sum : 0.0;
   report.scores = segmentation_scores(report.confusion);
   report.ranked_pixels = static_cast<std::int64_t>(ranked_truth.size());
   report.average_precision = average_precision(ranked_scores.data(), ranked_truth.data(), report.ranked_pixels,

@@ -144,6 +144,9 @@ TrainingData segmentation_file_data(const TrainConfig& config, const ReaderSetti
              "classification folders; give a preset for segmentation sets");
   const models::InputFormat input = models::model_input(config.model, config.model_options);
   data::SegmentationSet train_set = data::list_segmentation_folder(config.data), validation_set;
+  KILN_CHECK(!train_set.classes.empty(), "train config: data ", config.data, ": no classes.json; training needs the "
+             "class list (names and mask colours) in ", (fs::path(config.data) / "classes.json").string(),
+             ": [{\"name\": \"background\", \"color\": [0, 0, 0]}, ...]");
   if (!config.val_data.empty()) {
     validation_set = data::list_segmentation_folder(config.val_data);
     KILN_CHECK(validation_set.classes.empty() || colors_of(validation_set.classes) == colors_of(train_set.classes),
@@ -202,8 +205,20 @@ EvaluationData evaluation_data(const CheckpointInfo& info, const std::string& fo
     data::SegmentationSet set = data::list_segmentation_folder(folder);
     std::vector<std::string> names;
     for (const data::SegmentationClass& entry : set.classes) names.push_back(entry.name);
-    KILN_CHECK(names == info.classes, "data ", folder, ": its classes.json names other classes than the "
-               "checkpoint's");
+    const auto listed = [](const std::vector<std::string>& classes) {
+      std::string text;
+      for (const std::string& name : classes) text += (text.empty() ? "" : ", ") + name;
+      return text;
+    };
+    if (set.classes.empty()) {  // index masks without names: the checkpoint names them
+      KILN_CHECK(info.class_colors.size() == info.classes.size(), "data ", folder, ": no classes.json, and the "
+                 "checkpoint records no class colours to read its masks with");
+      for (std::size_t c = 0; c < info.classes.size(); ++c)
+        set.classes.push_back({info.classes[c], info.class_colors[c]});
+    } else {
+      KILN_CHECK(names == info.classes, "data ", folder, ": its classes.json names the classes ", listed(names),
+                 ", but the checkpoint was trained on ", listed(info.classes));
+    }
     const data::ImageTransform image = inference_transform(info);
     data::SegmentationTransform transform;
     transform.height = image.height;

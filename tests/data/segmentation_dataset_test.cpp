@@ -88,7 +88,8 @@ TEST_CASE("segmentation dataset: augmentation moves image and mask together and 
         const std::int32_t label = mask[static_cast<std::size_t>(y * 12 + x)];
         bool uniform = true;
         for (int dy = -1; dy <= 1; ++dy) {
-          for (int dx = -1; dx <= 1; ++dx) uniform = uniform && mask[static_cast<std::size_t>((y + dy) * 12 + x + dx)] == label;
+          for (int dx = -1; dx <= 1; ++dx)
+            uniform = uniform && mask[static_cast<std::size_t>((y + dy) * 12 + x + dx)] == label;
         }
         if (!uniform || label == ignored) continue;
         INFO("epoch " << epoch << " pixel " << y << ", " << x);

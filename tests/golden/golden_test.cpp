@@ -98,7 +98,8 @@ TEST_CASE("golden: batch_norm in train, eval and frozen modes against PyTorch", 
       check_case(name, {"x", "gamma", "beta"}, [&](const GoldenCase& golden, const std::vector<Tensor>& in) {
         running_mean = golden.file.at("running_mean_before").clone();
         running_var = golden.file.at("running_var_before").clone();
-        const BatchNormOptions options{mode, golden.option("momentum").get<double>(), golden.option("eps").get<double>()};
+        const BatchNormOptions options{mode, golden.option("momentum").get<double>(),
+                                       golden.option("eps").get<double>()};
         return batch_norm(in[0], in[1], in[2], running_mean, running_var, options);
       });
       const GoldenCase golden(name);
@@ -128,11 +129,11 @@ TEST_CASE("golden: pooling against PyTorch", "[golden]") {
 }
 
 TEST_CASE("golden: bilinear resize against PyTorch", "[golden]") {
-  for (const std::string name : {"resize_align_corners_up", "resize_align_corners_down", "resize_half_pixel_up",
-                                 "resize_half_pixel_down"}) {
+  for (const std::string name :
+       {"resize_align_corners_up", "resize_align_corners_down", "resize_half_pixel_up", "resize_half_pixel_down"}) {
     check_case(name, {"x"}, [](const GoldenCase& golden, const std::vector<Tensor>& in) {
-      const ResizeMode mode =
-          golden.option("mode").get<std::string>() == "align_corners" ? ResizeMode::align_corners : ResizeMode::half_pixel;
+      const ResizeMode mode = golden.option("mode").get<std::string>() == "align_corners" ? ResizeMode::align_corners
+                                                                                          : ResizeMode::half_pixel;
       return resize_bilinear(in[0], golden.option_at("size", 0), golden.option_at("size", 1), mode);
     });
   }
@@ -156,14 +157,15 @@ TEST_CASE("golden: cross_entropy against PyTorch", "[golden]") {
 namespace {
 
 // Replays the recorded gradients through a kiln optimiser and compares the parameters with PyTorch's.
-void check_optimizer_case(const std::string& name,
-                          const std::function<std::unique_ptr<optim::Optimizer>(const GoldenCase&,
-                                                                                std::vector<nn::NamedParameter>)>& make) {
+void check_optimizer_case(
+    const std::string& name,
+    const std::function<std::unique_ptr<optim::Optimizer>(const GoldenCase&, std::vector<nn::NamedParameter>)>& make) {
   const GoldenCase golden(name);
   Tensor weight = golden.file.at("weight_before").clone(), bias = golden.file.at("bias_before").clone();
   weight.set_requires_grad(true);
   bias.set_requires_grad(true);
-  auto optimizer = make(golden, {{"weight", weight, nn::ParameterKind::weight}, {"bias", bias, nn::ParameterKind::bias}});
+  auto optimizer =
+      make(golden, {{"weight", weight, nn::ParameterKind::weight}, {"bias", bias, nn::ParameterKind::bias}});
   for (int step = 0; step < golden.option("steps").get<int>(); ++step) {
     weight.set_grad(golden.file.at("grad_weight_" + std::to_string(step)).clone());
     bias.set_grad(golden.file.at("grad_bias_" + std::to_string(step)).clone());
@@ -184,11 +186,13 @@ TEST_CASE("golden: one Adam and one SGD run against PyTorch", "[golden]") {
   check_optimizer_case("adam_step", [](const GoldenCase& golden, std::vector<nn::NamedParameter> parameters) {
     const optim::AdamOptions options{golden.option("beta1").get<double>(), golden.option("beta2").get<double>(),
                                      golden.option("eps").get<double>()};
-    return std::make_unique<optim::Adam>(std::move(parameters), optim::ExponentialDecay{golden.option("lr").get<double>()},
+    return std::make_unique<optim::Adam>(std::move(parameters),
+                                         optim::ExponentialDecay{golden.option("lr").get<double>()},
                                          l2_everywhere(golden), options);
   });
   check_optimizer_case("sgd_step", [](const GoldenCase& golden, std::vector<nn::NamedParameter> parameters) {
-    return std::make_unique<optim::SGD>(std::move(parameters), optim::ExponentialDecay{golden.option("lr").get<double>()},
-                                        l2_everywhere(golden), optim::SgdOptions{golden.option("momentum").get<double>()});
+    return std::make_unique<optim::SGD>(
+        std::move(parameters), optim::ExponentialDecay{golden.option("lr").get<double>()}, l2_everywhere(golden),
+        optim::SgdOptions{golden.option("momentum").get<double>()});
   });
 }

@@ -104,6 +104,12 @@ TEST_CASE("segmentation task: evaluation scores, ranks pixels for AP and reports
   const std::string table = evaluation->table();
   CHECK_THAT(table, Catch::Contains("mean IoU 0.5556") && Catch::Contains("wall"));
 
+  // With class weights the evaluation's loss is the weighted mean, as the task's loss of the whole set.
+  const std::unique_ptr<train::Task> weighted =
+      train::make_task(models::Task::segmentation, 3, {{1.0, 0.0, 2.0}, 255, false});
+  CHECK(weighted->evaluate(model, source, 2, Device::cpu())->summary().loss ==
+        Approx(weighted->loss(logits(), truth()).item()));
+
   train::ReportContent content;
   content.title = "test";
   const std::string html = evaluation->html_report(content);

@@ -1,7 +1,7 @@
 #pragma once
 // The asynchronous image reader: a pool of decoder threads turns an epoch's order over an ItemLoader's items into
-// batches (decode, resize, augment, normalise, batch) ahead of the trainer, at most `prefetch` batches ahead, and hands them over in order.
-// One consumer thread calls start_epoch and next; stop may come from any thread.
+// batches (decode, resize, augment, normalise, batch) ahead of the trainer, at most `prefetch` batches ahead, and hands
+// them over in order. One consumer thread calls start_epoch and next; stop may come from any thread.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>

@@ -23,10 +23,10 @@ class ConfusionMetrics : public EpochMetrics {
   MetricsSummary summary() override;
 
  private:
-  Tensor confusion_, losses_;
+  Tensor confusion_, zeros_, losses_;
   std::int32_t ignore_label_;
   Score score_;
-  ConfusionMatrix host_confusion_;  // the last read, kept so that a read allocates nothing
+  ConfusionMatrix host_confusion_;  // the counts read so far (the device holds those since), allocated once
   std::vector<std::int64_t> targets_;  // the targets of each batch, known on the host
   std::int64_t batches_ = 0;
   std::int64_t summed_ = 0, count_ = 0;  // batches and targets already in loss_sum_
