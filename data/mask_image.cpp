@@ -97,4 +97,36 @@ std::vector<std::array<std::uint8_t, 3>> default_class_colors(std::size_t classe
   return colors;
 }
 
+ClassList class_list(const std::vector<std::string>& names, const std::vector<std::array<std::uint8_t, 3>>& colors) {
+  KILN_CHECK(colors.empty() || colors.size() == names.size(), "class_list: ", names.size(), " class names but ",
+             colors.size(), " colours");
+  const std::vector<std::array<std::uint8_t, 3>> chosen = colors.empty() ? default_class_colors(names.size()) : colors;
+  ClassList classes;
+  for (std::size_t c = 0; c < names.size(); ++c) classes.push_back({names[c], chosen[c]});
+  return classes;
+}
+
+std::vector<Mask> predicted_masks(const Tensor& scores) {
+  KILN_CHECK(scores.dim() == 4 && scores.size(1) > 0, "predicted_masks: scores ", shape_str(scores.shape()),
+             " (expected [N, C, H, W] with C > 0)");
+  const Tensor host = scores.cpu().to(DType::f32);
+  const std::int64_t count = host.size(0), classes = host.size(1), plane = host.size(2) * host.size(3);
+  std::vector<Mask> masks;
+  for (std::int64_t n = 0; n < count; ++n) {
+    const float* image = host.data<float>() + n * classes * plane;
+    Mask mask{host.size(2), host.size(3), std::vector<std::int32_t>(static_cast<std::size_t>(plane), 0)};
+    for (std::int64_t p = 0; p < plane; ++p) {
+      float best = image[p];
+      for (std::int64_t c = 1; c < classes; ++c) {
+        if (image[c * plane + p] > best) {
+          best = image[c * plane + p];
+          mask.labels[static_cast<std::size_t>(p)] = static_cast<std::int32_t>(c);
+        }
+      }
+    }
+    masks.push_back(std::move(mask));
+  }
+  return masks;
+}
+
 }  // namespace kiln::data

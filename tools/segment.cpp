@@ -52,38 +52,6 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& images, const std::st
   return jobs;
 }
 
-// The checkpoint's classes with their mask colours; a checkpoint that records none gets the default palette.
-data::ClassList class_list(const train::CheckpointInfo& info) {
-  const std::vector<std::array<std::uint8_t, 3>> colors =
-      info.class_colors.empty() ? data::default_class_colors(info.classes.size()) : info.class_colors;
-  data::ClassList classes;
-  for (std::size_t c = 0; c < info.classes.size(); ++c) classes.push_back({info.classes[c], colors[c]});
-  return classes;
-}
-
-// Each pixel's best class (the lower index on ties) from scores [N, C, H, W], one mask per image.
-std::vector<data::Mask> best_classes(const Tensor& scores) {
-  const Tensor host = scores.cpu();
-  const std::int64_t count = host.size(0), classes = host.size(1), height = host.size(2), width = host.size(3);
-  const std::int64_t plane = height * width;
-  std::vector<data::Mask> masks;
-  for (std::int64_t n = 0; n < count; ++n) {
-    const float* image = host.data<float>() + n * classes * plane;
-    data::Mask mask{height, width, std::vector<std::int32_t>(static_cast<std::size_t>(plane), 0)};
-    for (std::int64_t p = 0; p < plane; ++p) {
-      float best = image[p];
-      for (std::int64_t c = 1; c < classes; ++c) {
-        if (image[c * plane + p] > best) {
-          best = image[c * plane + p];
-          mask.labels[static_cast<std::size_t>(p)] = static_cast<std::int32_t>(c);
-        }
-      }
-    }
-    masks.push_back(std::move(mask));
-  }
-  return masks;
-}
-
 // Runs the model on batches of images of one size and writes each image's mask and overlay.
 class Segmenter {
  public:
@@ -107,7 +75,7 @@ class Segmenter {
                    scores.size(3) == width,
                "the model gives ", describe(scores), " for ", describe(batch), " images and ", classes_.size(),
                " classes (expected one score per class and pixel)");
-    const std::vector<data::Mask> masks = best_classes(scores);
+    const std::vector<data::Mask> masks = data::predicted_masks(scores);
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       const data::ImageBytes colors = data::colorize_mask(masks[i], classes_);
       fs::create_directories(jobs[i]->mask.parent_path());
@@ -149,7 +117,7 @@ int run_segment(const cli::Arguments& arguments) {
   }
   loaded.model->to(device);
   loaded.model->eval();
-  const Segmenter segmenter(loaded.model, format, class_list(loaded.info), device, alpha);
+  const Segmenter segmenter(loaded.model, format, data::class_list(loaded.info.classes, loaded.info.class_colors), device, alpha);
 
   std::vector<data::SkippedFile> skipped;
   const std::vector<Job> jobs = plan_jobs(list_inputs(input, skipped), input, out);

@@ -126,11 +126,7 @@ class SegmentationEvaluation : public Evaluation {
   std::string worst_images(const ReportContent& content) const {
     using namespace html;
     if (report_.worst.empty()) return "";
-    data::ClassList classes;
-    const auto colors = content.class_colors.size() == report_.classes.size()
-                            ? content.class_colors
-                            : data::default_class_colors(report_.classes.size());
-    for (std::size_t c = 0; c < report_.classes.size(); ++c) classes.push_back({report_.classes[c], colors[c]});
+    const data::ClassList classes = data::class_list(report_.classes, content.class_colors);
     std::ostringstream section;
     section << "<h2>Worst segmented images</h2><p>" << report_.worst.size()
             << " images with the lowest mean IoU: image, truth, prediction (white: ignored).</p>"
@@ -236,17 +232,14 @@ std::unique_ptr<Evaluation> SegmentationTask::evaluate(nn::Module& model, data::
     weight_sum += weight;
 
     const float* scores = logits.data<float>();
+    std::vector<data::Mask> predictions = data::predicted_masks(logits);
     std::vector<double> row(classes);
     for (std::int64_t n = 0; n < rows; ++n, ++image_index) {
-      data::Mask prediction{height, width, std::vector<std::int32_t>(static_cast<std::size_t>(plane))};
+      data::Mask& prediction = predictions[static_cast<std::size_t>(n)];
       const float* image_scores = scores + n * classes_ * plane;
       const std::int32_t* image_truth = labels + n * plane;
       for (std::int64_t p = 0; p < plane; ++p) {
-        std::int64_t best = 0;
-        for (std::int64_t c = 1; c < classes_; ++c) {
-          if (image_scores[c * plane + p] > image_scores[best * plane + p]) best = c;
-        }
-        prediction.labels[static_cast<std::size_t>(p)] = static_cast<std::int32_t>(best);
+        const std::int64_t best = prediction.labels[static_cast<std::size_t>(p)];
         if (image_truth[p] == options_.ignore_label || pixel_index++ % stride != 0) continue;
         // The pixel's class scores, as softmax probabilities (stable: every exponent <= 0) unless logits rank.
         const double top = image_scores[best * plane + p];

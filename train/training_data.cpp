@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "kiln/data/image_dataset.h"
+#include "kiln/data/mask_image.h"
 #include "kiln/data/segmentation_dataset.h"
 #include "kiln/data/tiny_imagenet.h"
 #include "kiln/models/registry.h"
@@ -213,8 +214,7 @@ EvaluationData evaluation_data(const CheckpointInfo& info, const std::string& fo
     if (set.classes.empty()) {  // index masks without names: the checkpoint names them
       KILN_CHECK(info.class_colors.size() == info.classes.size(), "data ", folder, ": no classes.json, and the "
                  "checkpoint records no class colours to read its masks with");
-      for (std::size_t c = 0; c < info.classes.size(); ++c)
-        set.classes.push_back({info.classes[c], info.class_colors[c]});
+      set.classes = data::class_list(info.classes, info.class_colors);
     } else {
       KILN_CHECK(names == info.classes, "data ", folder, ": its classes.json names the classes ", listed(names),
                  ", but the checkpoint was trained on ", listed(info.classes));

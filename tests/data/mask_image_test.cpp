@@ -103,3 +103,29 @@ TEST_CASE("mask image: default_class_colors is CMP facade's for 5 classes, else 
   CHECK(data::default_class_colors(0).empty());
   CHECK_THROWS_WITH(data::default_class_colors(std::size_t{1} << 24), Contains("16777216 classes"));
 }
+
+TEST_CASE("mask image: class_list pairs names with colours, the default palette when none are recorded",
+          "[mask_image]") {
+  const data::ClassList given = data::class_list({"sky", "wall"}, {{1, 2, 3}, {4, 5, 6}});
+  REQUIRE(given.size() == 2);
+  CHECK(given[1].name == "wall");
+  CHECK(given[1].color == std::array<std::uint8_t, 3>{4, 5, 6});
+  const data::ClassList defaulted = data::class_list({"a", "b", "c"}, {});
+  REQUIRE(defaulted.size() == 3);
+  CHECK(defaulted[2].color == data::default_class_colors(3)[2]);
+  CHECK_THROWS_WITH(data::class_list({"a", "b"}, {{1, 2, 3}}), Contains("2 class names but 1 colours"));
+}
+
+TEST_CASE("mask image: predicted_masks takes each pixel's best class, the lower index on ties", "[mask_image]") {
+  // Two images of 1x3 pixels, three classes: planes class 0, 1, 2 per image.
+  const Tensor scores = Tensor::from_vector(std::vector<float>{0, 5, 1, /**/ 1, 5, 0, /**/ -1, 2, 7,  //
+                                             3, 3, 3, /**/ 3, 4, 2, /**/ 3, 1, 9},
+                                            {2, 3, 1, 3});
+  const std::vector<data::Mask> masks = data::predicted_masks(scores);
+  REQUIRE(masks.size() == 2);
+  CHECK(masks[0].height == 1);
+  CHECK(masks[0].width == 3);
+  CHECK(masks[0].labels == std::vector<std::int32_t>{1, 0, 2});
+  CHECK(masks[1].labels == std::vector<std::int32_t>{0, 1, 2});
+  CHECK_THROWS_WITH(data::predicted_masks(Tensor::zeros({2, 3})), Contains("[2, 3]"));
+}

@@ -4,11 +4,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "kiln/data/image.h"
 #include "kiln/data/image_bytes.h"
 #include "kiln/data/segmentation_set.h"
+#include "kiln/tensor.h"
 
 namespace kiln::data {
 
@@ -30,5 +32,11 @@ ImageBytes overlay_mask(const Image& image, const ImageBytes& colors, float alph
 // to red, green and blue in turn, from each channel's high bit down): distinct, and never the ignore white, for
 // up to 2^24 - 1 classes (more throw).
 std::vector<std::array<std::uint8_t, 3>> default_class_colors(std::size_t classes);
+
+// The named classes in `colors` (one per name; none: default_class_colors), as a checkpoint or report records them.
+ClassList class_list(const std::vector<std::string>& names, const std::vector<std::array<std::uint8_t, 3>>& colors);
+
+// Each pixel's best class (the lower index on ties) from scores [N, C, H, W] on any device: one mask per image.
+std::vector<Mask> predicted_masks(const Tensor& scores);
 
 }  // namespace kiln::data
