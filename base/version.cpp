@@ -4,6 +4,16 @@
 
 namespace kiln {
 
-std::string version_string() { return std::string("kiln ") + KILN_VERSION + " (" + cuda::build_versions() + ")"; }
+std::string version_string() { return "kiln " + version() + " (" + cuda::build_versions() + ")"; }
+
+std::string version() { return KILN_VERSION; }
+
+bool built_with_cuda() {
+#ifdef KILN_HAVE_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
 
 }  // namespace kiln
